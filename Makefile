@@ -1,0 +1,55 @@
+# Secure Connect Managed Suite – contracts and billing.  `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-sqlite test-postgres lint format openapi bench migrate clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv (when missing) and install the project with its dev tools
+
+run: install ## Migrate and serve the API on SCMS_HOST:SCMS_PORT (SQLite at ./var/scms.db by default)
+	$(BIN)/scms serve
+
+migrate: install ## Apply database migrations to SCMS_DATABASE_URL
+	$(BIN)/scms migrate
+
+test: install ## Whole suite on SQLite, then on PostgreSQL (skipped when unreachable unless REQUIRE_POSTGRES=1)
+	$(BIN)/python -m pytest --db sqlite -q
+	$(BIN)/python -m pytest --db postgres -q
+
+test-sqlite: install ## Whole suite on SQLite only
+	$(BIN)/python -m pytest --db sqlite -q
+
+test-postgres: install ## Whole suite on PostgreSQL only
+	$(BIN)/python -m pytest --db postgres -q
+
+lint: install ## ruff (lint + format check) and mypy --strict
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff format --check app tests migrations bench
+	$(BIN)/mypy app tests migrations bench
+
+format: install ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix app tests migrations bench
+	$(BIN)/ruff format app tests migrations bench
+
+openapi: install ## Rewrite openapi/openapi.json from the app
+	$(BIN)/scms openapi --output openapi/openapi.json
+
+bench: install ## Benchmarks (JSON lines on stdout)
+	@$(BIN)/python bench/pricing_bench.py
+
+clean: ## Remove the virtualenv, caches and the local SQLite database
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache var

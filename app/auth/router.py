@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from app.auth import service
+from app.auth.dependencies import AdminKey
+from app.auth.repository import ApiKeyRepository
+from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
+from app.core.database import SessionDep
+from app.core.errors import NotFound
+from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
+
+router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"])
+ApiKeyID = Annotated[str, Path(max_length=40, description="The API key's id (not the key).")]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ApiKeyCreated,
+    operation_id="api-keys-create",
+)
+async def create_api_key(
+    data: ApiKeyCreate, session: SessionDep, clock: ClockDep, _: AdminKey
+) -> ApiKeyCreated:
+    key, secret = await service.create_key(session, data, clock)
+    return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
+
+
+@router.get("", response_model=Page[ApiKeyRead], operation_id="api-keys-list")
+async def list_api_keys(
+    session: SessionDep,
+    page: PageParamsDep,
+    _: AdminKey,
+    include_revoked: Annotated[bool, Query()] = False,
+) -> Page[ApiKeyRead]:
+    keys, cursor = await ApiKeyRepository(session).page(page, include_revoked=include_revoked)
+    return Page(items=[ApiKeyRead.model_validate(k) for k in keys], next_cursor=cursor)
+
+
+@router.get("/{key_id}", response_model=ApiKeyRead, operation_id="api-keys-get")
+async def get_api_key(key_id: ApiKeyID, session: SessionDep, _: AdminKey) -> ApiKeyRead:
+    key = await ApiKeyRepository(session).get(key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
+    return ApiKeyRead.model_validate(key)
+
+
+@router.delete("/{key_id}", response_model=ApiKeyRead, operation_id="api-keys-revoke")
+async def revoke_api_key(
+    key_id: ApiKeyID, session: SessionDep, clock: ClockDep, _: AdminKey
+) -> ApiKeyRead:
+    return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, clock))

@@ -1,0 +1,87 @@
+"""Creating, finding and revoking API keys.
+
+Keys are 256 bits from ``secrets``; a fast SHA-256 is the right hash for secrets of that
+entropy (a slow password hash protects guessable passwords, which these are not), and it
+lets every request find its key with one indexed lookup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import ApiKey
+from app.auth.repository import ApiKeyRepository
+from app.auth.roles import Role
+from app.auth.schemas import ApiKeyCreate
+from app.core.clock import Clock
+from app.core.errors import Conflict, NotFound
+from app.core.ids import new_id
+
+KEY_PREFIX = "scms_"
+ENV_ADMIN_KEY_ID = "env-admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id (never the key), its role, its customer if bound."""
+
+    key_id: str
+    role: Role
+    customer_id: str | None = None
+
+    def sees_customer(self, customer_id: str) -> bool:
+        return self.role is not Role.PORTAL or self.customer_id == customer_id
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+async def create_key(session: AsyncSession, data: ApiKeyCreate, clock: Clock) -> tuple[ApiKey, str]:
+    secret = generate_key()
+    key = ApiKey(
+        id=new_id("key"),
+        name=data.name,
+        role=data.role.value,
+        customer_id=data.customer_id,
+        key_hash=hash_key(secret),
+        key_prefix=secret[:12],
+        created_at=clock.now(),
+    )
+    await ApiKeyRepository(session).add(key)
+    return key, secret
+
+
+async def revoke_key(session: AsyncSession, key_id: str, clock: Clock) -> ApiKey:
+    repo = ApiKeyRepository(session)
+    key = await repo.get(key_id)
+    if key is None:
+        raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
+    if key.revoked_at is not None:
+        raise Conflict(f"API key {key_id} is already revoked.", code="api_key_revoked")
+    key.revoked_at = clock.now()
+    await session.flush()
+    return key
+
+
+async def authenticate(
+    session: AsyncSession, presented: str, env_admin_key: str | None
+) -> Principal | None:
+    """The principal a presented key stands for, or None for an unknown or revoked key."""
+    if env_admin_key and hmac.compare_digest(presented.encode(), env_admin_key.encode()):
+        return Principal(key_id=ENV_ADMIN_KEY_ID, role=Role.ADMIN)
+    if not presented.startswith(KEY_PREFIX):
+        return None
+    key = await ApiKeyRepository(session).by_hash(hash_key(presented))
+    if key is None or key.revoked_at is not None:
+        return None
+    return Principal(key_id=key.id, role=Role(key.role), customer_id=key.customer_id)

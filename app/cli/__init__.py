@@ -1,0 +1,1 @@
+"""The ``scms`` command line."""

@@ -1,0 +1,159 @@
+"""``scms``: serve the API, migrate the database, manage API keys.
+
+Every command works against ``SCMS_DATABASE_URL`` (SQLite at ./var/scms.db by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.auth import service as keys
+from app.auth.models import ApiKey
+from app.auth.roles import Role
+from app.auth.schemas import ApiKeyCreate
+from app.core.clock import SystemClock
+from app.core.database import Database, create_engine
+from app.core.errors import AppError
+from app.core.migrations import upgrade
+from app.core.settings import get_settings
+
+app = typer.Typer(help="Secure Connect Managed Suite: contracts and billing.", no_args_is_help=True)
+api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(api_keys, name="api-keys")
+console = Console()
+T = TypeVar("T")
+
+
+def _run(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run one unit of work in its own transaction against the configured database."""
+
+    async def main() -> T:
+        settings = get_settings()
+        database = Database(create_engine(settings.database_url, pool_size=1))
+        try:
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every database migration (idempotent)."""
+    upgrade(get_settings().database_url)
+    console.print("[green]Database is at the latest migration.[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default: SCMS_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: SCMS_PORT.")] = None,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Apply migrations, then serve the API."""
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = get_settings()
+    if migrate_first:
+        upgrade(settings.database_url)
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"API docs: http://{bind_host}:{bind_port}/docs")
+    console.print("First API key: scms api-keys create --name me --role admin")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+
+
+@app.command()
+def openapi(
+    output: Annotated[str, typer.Option(help="Where to write the document.")] = "-",
+) -> None:
+    """Print or write the OpenAPI document the app serves at /openapi.json."""
+    import json
+    from pathlib import Path
+
+    from app.main import create_app
+
+    document = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if output == "-":
+        print(document, end="")
+    else:
+        Path(output).write_text(document, encoding="utf-8")
+        console.print(f"Wrote {output}")
+
+
+@api_keys.command("create")
+def create_key(
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")],
+    role: Annotated[Role, typer.Option(help="admin, operator, crm, portal or partner.")],
+    customer_id: Annotated[str | None, typer.Option(help="Portal keys: the customer.")] = None,
+) -> None:
+    """Create a key and print it once (the last line is the key alone)."""
+    try:
+        data = ApiKeyCreate(name=name, role=role, customer_id=customer_id)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+    async def work(database: Database) -> tuple[ApiKey, str]:
+        async with database.sessionmaker.begin() as session:
+            return await keys.create_key(session, data, SystemClock())
+
+    key, secret = _run(work)
+    console.print(f"Created API key {key.id} ({key.role}). It is shown once; keep it safe:")
+    print(secret)
+
+
+@api_keys.command("list")
+def list_keys(
+    include_revoked: Annotated[bool, typer.Option("--all", help="Show revoked keys too.")] = False,
+) -> None:
+    """List API keys (never the keys themselves)."""
+    from sqlalchemy import select
+
+    async def work(database: Database) -> list[ApiKey]:
+        async with database.sessionmaker() as session:
+            stmt = select(ApiKey).order_by(ApiKey.id)
+            if not include_revoked:
+                stmt = stmt.where(ApiKey.revoked_at.is_(None))
+            return list((await session.scalars(stmt)).all())
+
+    table = Table("id", "name", "role", "customer", "prefix", "created", "revoked")
+    for key in _run(work):
+        table.add_row(
+            key.id,
+            key.name,
+            key.role,
+            key.customer_id or "",
+            key.key_prefix,
+            key.created_at.isoformat(timespec="seconds"),
+            key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
+        )
+    console.print(table)
+
+
+@api_keys.command("revoke")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
+    """Revoke a key: it stops working at once."""
+
+    async def work(database: Database) -> ApiKey:
+        async with database.sessionmaker.begin() as session:
+            return await keys.revoke_key(session, key_id, SystemClock())
+
+    try:
+        key = _run(work)
+    except AppError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"Revoked {key.id}.")
+
+
+if __name__ == "__main__":
+    app()

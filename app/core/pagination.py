@@ -1,0 +1,101 @@
+"""Cursor pagination (API.md "Lists"): ``?limit=&cursor=`` → ``{items, next_cursor}``.
+
+Keyset pagination: the cursor holds the sort key of the last item served, so pages stay
+stable while rows are inserted and cost the same at page 1 and page 10,000. The cursor is
+opaque to clients (url-safe base64 of JSON).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic, TypeVar, cast
+
+from fastapi import Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import Select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.errors import Unprocessable
+
+T = TypeVar("T")
+Row = TypeVar("Row")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
+    cursor: Annotated[
+        str | None, Query(description="next_cursor of the previous page.", max_length=512)
+    ] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor)
+
+
+PageParamsDep = Annotated[PageParams, Depends(page_params)]
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, width: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise Unprocessable(
+            "The cursor is not one this API produced; pass next_cursor unchanged.",
+            code="invalid_cursor",
+        ) from exc
+    if not isinstance(values, list) or len(values) != width:
+        raise Unprocessable(
+            "The cursor does not belong to this list; pass next_cursor unchanged.",
+            code="invalid_cursor",
+        )
+    return values
+
+
+async def paginate(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    keys: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    key_of: Callable[[Row], Sequence[Any]],
+    params: PageParams,
+    parse: Sequence[Callable[[Any], Any]] | None = None,
+) -> tuple[list[Row], str | None]:
+    """Newest first by ``keys`` (descending); ``key_of`` gives an item's key values."""
+    if params.cursor is not None:
+        values = decode_cursor(params.cursor, len(keys))
+        if parse is not None:
+            try:
+                values = [fn(v) for fn, v in zip(parse, values, strict=True)]
+            except (TypeError, ValueError) as exc:
+                raise Unprocessable(
+                    "The cursor is not one this API produced.", code="invalid_cursor"
+                ) from exc
+        stmt = stmt.where(tuple_(*keys) < tuple_(*values))
+    stmt = stmt.order_by(*(k.desc() for k in keys)).limit(params.limit + 1)
+    rows = cast(list[Row], list((await session.scalars(stmt)).all()))
+    next_cursor = None
+    if len(rows) > params.limit:
+        rows = rows[: params.limit]
+        next_cursor = encode_cursor(key_of(rows[-1]))
+    return rows, next_cursor

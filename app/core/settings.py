@@ -1,0 +1,60 @@
+"""Application settings, read from the environment with the ``SCMS_`` prefix.
+
+Loaded once through :func:`get_settings`; tests call ``get_settings.cache_clear()`` after
+changing the environment.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/scms.db"
+_REGISTRATION_NUMBER = re.compile(r"^T\d{13}$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCMS_", extra="ignore")
+
+    database_url: str = Field(
+        default=DEFAULT_SQLITE_URL,
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    admin_api_key: SecretStr | None = Field(
+        default=None,
+        description="Accepted as an admin key when set (first start, containers). Never logged.",
+    )
+    log_level: str = "INFO"
+    db_pool_size: int = Field(default=10, ge=1)
+    db_echo: bool = False
+    issuer_name: str = "アルテリア・ネットワークス株式会社"
+    issuer_registration_number: str = "T0000000000000"
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "SCMS_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @field_validator("issuer_registration_number")
+    @classmethod
+    def _registration_number(cls, value: str) -> str:
+        # R-INV-2: a qualified invoice carries "T" followed by 13 digits.
+        if not _REGISTRATION_NUMBER.match(value):
+            raise ValueError("SCMS_ISSUER_REGISTRATION_NUMBER must be 'T' followed by 13 digits")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

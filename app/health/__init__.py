@@ -1,0 +1,1 @@
+"""Liveness, readiness and metrics for the platform that runs the service."""

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core.database import get_database
+from app.core.metrics import REGISTRY
+from app.core.migrations import head_revisions
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", operation_id="health-live")
+async def healthz() -> dict[str, str]:
+    """The process is up (no dependency is checked)."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    operation_id="health-ready",
+    responses={503: {"description": "Database unreachable or migrations not at head"}},
+)
+async def readyz(request: Request) -> JSONResponse:
+    """Ready to serve: the database answers and its schema is at the migrations' head."""
+    checks: dict[str, Any] = {}
+    heads = sorted(head_revisions())
+    try:
+        async with get_database(request).sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+            try:
+                rows = await session.execute(text("SELECT version_num FROM alembic_version"))
+                current = sorted(r[0] for r in rows)
+            except SQLAlchemyError:
+                current = []
+    except (SQLAlchemyError, OSError) as exc:
+        checks["database"] = f"unreachable: {type(exc).__name__}"
+        current = []
+    checks["migrations"] = {"current": current, "head": heads}
+    ready = checks["database"] == "ok" and current == heads
+    return JSONResponse(
+        {"status": "ready" if ready else "not_ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+@router.get("/metrics", operation_id="metrics", response_class=Response)
+async def metrics() -> Response:
+    """Prometheus text exposition: request counts and latency histograms by route."""
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,68 @@
+"""The application factory: plumbing, then one router per feature."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.auth.router import router as api_keys_router
+from app.core.clock import Clock, SystemClock
+from app.core.database import Database, create_engine
+from app.core.docs import install_docs
+from app.core.errors import install_error_handlers
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.settings import Settings, get_settings
+from app.health.router import router as health_router
+
+API_DESCRIPTION = """
+Contract and billing service for **Secure Connect Managed Suite**.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
+`application/problem+json` with a stable `code` and, for business rules, the `rule` id.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = database is None
+        if owned:
+            app.state.database = Database(
+                create_engine(
+                    settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
+                )
+            )
+        try:
+            yield
+        finally:
+            if owned:
+                await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Secure Connect Managed Suite – contracts and billing",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.database = database
+    app.state.clock = clock or SystemClock()
+    app.state.settings = settings
+    install_error_handlers(app)
+    install_docs(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_keys_router)
+    return app

@@ -1,0 +1,181 @@
+"""API keys: random, prefixed, stored hashed, shown once; the 401/403 matrix of API.md."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Table, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.models import ApiKey
+from app.auth.service import hash_key
+from app.core.settings import Settings
+from app.main import create_app
+from tests.conftest import KeyFactory
+from tests.support.databases import BoundDatabase
+
+NON_ADMIN_ROLES = ["operator", "crm", "partner"]
+
+
+async def test_created_key_is_shown_once_and_stored_only_as_a_hash(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    response = await client.post("/v1/api-keys", json={"name": "CRM", "role": "crm"}, headers=admin)
+    assert response.status_code == 201
+    body = response.json()
+    secret = body["key"]
+    assert secret.startswith("scms_")
+    assert len(secret) > 40
+    stored = await session.get(ApiKey, body["id"])
+    assert stored is not None
+    assert stored.key_hash == hash_key(secret)
+    assert secret not in {stored.key_hash, stored.key_prefix, stored.name}
+    listed = (await client.get("/v1/api-keys", headers=admin)).text
+    assert secret not in listed
+    fetched = await client.get(f"/v1/api-keys/{body['id']}", headers=admin)
+    assert "key" not in fetched.json()
+
+
+async def test_new_key_authenticates_with_its_role(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    created = await client.post(
+        "/v1/api-keys", json={"name": "ops", "role": "operator"}, headers=admin
+    )
+    headers = {"Authorization": f"Bearer {created.json()['key']}"}
+    response = await client.get("/v1/api-keys", headers=headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+async def test_missing_key_is_401_with_a_bearer_challenge(client: httpx.AsyncClient) -> None:
+    response = await client.get("/v1/api-keys")
+    assert response.status_code == 401
+    assert response.json()["code"] == "missing_api_key"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    "authorization", ["Bearer scms_unknown", "Bearer nonsense", "Basic abc", "Bearer "]
+)
+async def test_unknown_or_malformed_key_is_401(
+    client: httpx.AsyncClient, authorization: str
+) -> None:
+    response = await client.get("/v1/api-keys", headers={"Authorization": authorization})
+    assert response.status_code == 401
+
+
+async def test_revoked_key_stops_working_at_once(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    created = (
+        await client.post("/v1/api-keys", json={"name": "tmp", "role": "admin"}, headers=admin)
+    ).json()
+    headers = {"Authorization": f"Bearer {created['key']}"}
+    assert (await client.get("/v1/api-keys", headers=headers)).status_code == 200
+    revoked = await client.delete(f"/v1/api-keys/{created['id']}", headers=admin)
+    assert revoked.status_code == 200
+    assert revoked.json()["revoked_at"] is not None
+    response = await client.get("/v1/api-keys", headers=headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_api_key"
+    again = await client.delete(f"/v1/api-keys/{created['id']}", headers=admin)
+    assert again.status_code == 409
+
+
+async def test_revoked_keys_are_listed_only_on_request(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    created = (
+        await client.post("/v1/api-keys", json={"name": "old", "role": "crm"}, headers=admin)
+    ).json()
+    await client.delete(f"/v1/api-keys/{created['id']}", headers=admin)
+    ids = {k["id"] for k in (await client.get("/v1/api-keys", headers=admin)).json()["items"]}
+    assert created["id"] not in ids
+    everything = await client.get("/v1/api-keys", params={"include_revoked": True}, headers=admin)
+    assert created["id"] in {k["id"] for k in everything.json()["items"]}
+
+
+@pytest.mark.parametrize("role", NON_ADMIN_ROLES + ["portal"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/api-keys"),
+        ("POST", "/v1/api-keys"),
+        ("GET", "/v1/api-keys/key_x"),
+        ("DELETE", "/v1/api-keys/key_x"),
+    ],
+)
+async def test_only_admin_keys_manage_api_keys(
+    client: httpx.AsyncClient, make_key: KeyFactory, role: str, method: str, path: str
+) -> None:
+    headers = await make_key(role, customer_id="cus_1" if role == "portal" else None)
+    body = {"name": "x", "role": "crm"} if method == "POST" else None
+    response = await client.request(method, path, json=body, headers=headers)
+    assert response.status_code == 403
+    assert response.json()["allowed_roles"] == ["admin"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("GET", "/v1/api-keys"), ("POST", "/v1/api-keys"), ("DELETE", "/v1/api-keys/key_x")],
+)
+async def test_every_api_key_route_needs_a_key(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    response = await client.request(method, path, json={"name": "x", "role": "crm"})
+    assert response.status_code == 401
+
+
+async def test_unknown_key_id_is_404(client: httpx.AsyncClient, admin: dict[str, str]) -> None:
+    response = await client.get("/v1/api-keys/key_missing", headers=admin)
+    assert response.status_code == 404
+    assert response.json()["code"] == "api_key_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "p", "role": "portal"}, "portal"),
+        ({"name": "c", "role": "crm", "customer_id": "cus_1"}, "only a portal key"),
+        ({"name": "", "role": "crm"}, "name"),
+    ],
+)
+async def test_portal_keys_and_only_they_are_bound_to_a_customer(
+    client: httpx.AsyncClient, admin: dict[str, str], body: dict[str, str], field: str
+) -> None:
+    response = await client.post("/v1/api-keys", json=body, headers=admin)
+    assert response.status_code == 422
+    assert field in response.text
+
+
+async def test_environment_admin_key_is_accepted_as_admin(
+    settings: Settings, database: BoundDatabase
+) -> None:
+    app = create_app(
+        settings.model_copy(update={"admin_api_key": SecretStr("bootstrap-secret")}),
+        database=database,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://scms.test") as client:
+        ok = await client.get("/v1/api-keys", headers={"Authorization": "Bearer bootstrap-secret"})
+        bad = await client.get("/v1/api-keys", headers={"Authorization": "Bearer bootstrap"})
+    assert ok.status_code == 200
+    assert bad.status_code == 401
+
+
+async def test_settings_never_reveal_the_admin_key() -> None:
+    settings = Settings(admin_api_key="bootstrap-secret")
+    assert "bootstrap-secret" not in repr(settings)
+    assert "bootstrap-secret" not in str(settings.model_dump())
+
+
+async def test_keys_are_found_by_hash_with_one_indexed_lookup(session: AsyncSession) -> None:
+    # The unique index on key_hash is what makes authentication O(log n).
+    stmt = select(ApiKey).where(ApiKey.key_hash == "x")
+    assert (await session.scalars(stmt)).one_or_none() is None
+    table = ApiKey.__table__
+    assert isinstance(table, Table)
+    indexes = {str(ix.name): ix for ix in table.indexes}
+    assert indexes["ix_api_keys_key_hash"].unique

@@ -4,6 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+LINT_PATHS := $(wildcard app tests migrations bench)
 export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
@@ -37,13 +38,13 @@ test-postgres: install ## Whole suite on PostgreSQL only
 	$(BIN)/python -m pytest --db postgres -q
 
 lint: install ## ruff (lint + format check) and mypy --strict
-	$(BIN)/ruff check app tests migrations bench
-	$(BIN)/ruff format --check app tests migrations bench
-	$(BIN)/mypy app tests migrations bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+	$(BIN)/mypy $(LINT_PATHS)
 
 format: install ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix app tests migrations bench
-	$(BIN)/ruff format app tests migrations bench
+	$(BIN)/ruff check --fix $(LINT_PATHS)
+	$(BIN)/ruff format $(LINT_PATHS)
 
 openapi: install ## Rewrite openapi/openapi.json from the app
 	$(BIN)/scms openapi --output openapi/openapi.json

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.auth.router import router as api_keys_router
+from app.contracts.onboarding_router import router as onboarding_router
+from app.contracts.router import router as contracts_router
 from app.core.clock import Clock, SystemClock
 from app.core.database import Database, create_engine
 from app.core.docs import install_docs
@@ -15,7 +17,10 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.settings import Settings, get_settings
+from app.customers.router import router as customers_router
 from app.health.router import router as health_router
+from app.price_books.router import router as price_books_router
+from app.quotes.router import router as quotes_router
 
 API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
@@ -65,4 +70,9 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_keys_router)
+    app.include_router(price_books_router)
+    app.include_router(quotes_router)
+    app.include_router(customers_router)
+    app.include_router(contracts_router)
+    app.include_router(onboarding_router)
     return app

@@ -1,6 +1,47 @@
 """Every feature's models, imported in one place so Alembic sees the whole schema."""
 
+from app.audit.models import AuditRecord
 from app.auth.models import ApiKey
+from app.charges.models import Charge
+from app.contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractOption,
+    LicenceChange,
+    OnboardingInspection,
+    OnboardingMilestone,
+    Suspension,
+)
 from app.core.models import Base
+from app.customers.models import Customer
+from app.invoices.models import (
+    BillingRun,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    NumberCounter,
+    Payment,
+)
+from app.price_books.models import PriceBookVersion
 
-__all__ = ["ApiKey", "Base"]
+__all__ = [
+    "ApiKey",
+    "BillingRun",
+    "CreditNote",
+    "Invoice",
+    "InvoiceLine",
+    "NumberCounter",
+    "Payment",
+    "AuditRecord",
+    "Base",
+    "Charge",
+    "Contract",
+    "ContractEvent",
+    "ContractOption",
+    "Customer",
+    "LicenceChange",
+    "OnboardingInspection",
+    "OnboardingMilestone",
+    "PriceBookVersion",
+    "Suspension",
+]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 
 from app.core.database import create_engine
+from app.core.models import UtcDateTime
 from app.core.settings import get_settings
 from app.models import Base
 
@@ -19,6 +22,14 @@ def _url() -> str:
     return config.get_main_option("sqlalchemy.url") or get_settings().database_url
 
 
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    # Migrations are frozen history: render our column types as plain SQLAlchemy ones
+    # instead of importing app code into them.
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection | None = None, url: str | None = None) -> None:
     context.configure(
         connection=connection,
@@ -28,6 +39,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
         compare_server_default=True,
         # SQLite cannot ALTER most things: batch mode rebuilds the table instead.
         render_as_batch=True,
+        render_item=_render_item,
         literal_binds=url is not None,
     )
 

@@ -8,6 +8,7 @@ applied where the object is loaded, through ``Principal.sees_customer``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -45,6 +46,7 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
                 "The API key is unknown or revoked.", code="invalid_api_key", headers=_CHALLENGE
             )
         request.state.api_key_id = principal.key_id
+        principal = replace(principal, request_id=request.scope["state"].get("request_id"))
         if principal.role not in allowed:
             raise Forbidden(
                 f"A {principal.role.value} key may not do this.",

@@ -33,6 +33,7 @@ class Principal:
     key_id: str
     role: Role
     customer_id: str | None = None
+    request_id: str | None = None  # the request it came with, for the audit log
 
     def sees_customer(self, customer_id: str) -> bool:
         return self.role is not Role.PORTAL or self.customer_id == customer_id

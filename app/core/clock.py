@@ -44,7 +44,7 @@ class FixedClock:
         return cls(datetime(day.year, day.month, day.day, hour, tzinfo=TOKYO))
 
     def now(self) -> datetime:
-        return self.instant
+        return self.instant.astimezone(UTC)
 
     def today(self) -> date:
         return self.instant.astimezone(TOKYO).date()

@@ -181,23 +181,59 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+_LOCATIONS = ("body", "query", "path", "header")
+
+# Field name → the rule id its validation enforces (e.g. "license_ids" → "R-CAT-2").
+# Features register theirs at import time with register_field_rules.
+FIELD_RULES: dict[str, str] = {}
+
+
+def register_field_rules(mapping: Mapping[str, str]) -> None:
+    """Name the rule each field's validation enforces, so a 422 can say which it broke.
+
+    One name means one rule across the API: registering a name again with another rule
+    is a programming error, refused at import rather than answered ambiguously.
+    """
+    for name, rule in mapping.items():
+        known = FIELD_RULES.setdefault(name, rule)
+        if known != rule:
+            raise ValueError(f"field {name!r} is already registered for {known}, not {rule}")
+
+
 def _field_path(loc: Sequence[Any]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    parts = [str(p) for p in loc if p not in _LOCATIONS]
     return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def _field_rule(loc: Sequence[Any]) -> str | None:
+    """The rule of the nearest registered name on the path, the leaf first.
+
+    ``items.basic`` has no rule of its own and takes that of ``items``.
+    """
+    for part in reversed(loc):
+        if isinstance(part, str) and part not in _LOCATIONS and part in FIELD_RULES:
+            return FIELD_RULES[part]
+    return None
+
+
+def _error_entry(err: Mapping[str, Any]) -> dict[str, Any]:
+    loc = err.get("loc", ())
+    entry: dict[str, Any] = {
+        "field": _field_path(loc),
+        "in": str(loc[0]) if loc else "body",
+        "message": err.get("msg", "invalid"),
+        "type": err.get("type", "value_error"),
+    }
+    rule = _field_rule(loc)
+    if rule is not None:
+        entry["rule"] = rule
+    return entry
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [
-        {
-            "field": _field_path(err.get("loc", ())),
-            "in": str(err.get("loc", ("body",))[0]),
-            "message": err.get("msg", "invalid"),
-            "type": err.get("type", "value_error"),
-        }
-        for err in exc.errors()
-    ]
-    fields = ", ".join(e["field"] for e in errors)
+    errors = [_error_entry(err) for err in exc.errors()]
+    fields = ", ".join(f"{e['field']} ({e['rule']})" if "rule" in e else e["field"] for e in errors)
     return problem(
         request,
         status=422,

@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    invoice_issue_day: int = Field(
+        default=1,
+        ge=1,
+        le=28,
+        description="Day of the month after the service month on which invoices are issued.",
+    )
+    invoice_due_month_offset: int = Field(
+        default=0,
+        ge=0,
+        le=12,
+        description="Invoices are due on the last day of the issue month plus this many months.",
+    )
+    bill_run_batch_size: int = Field(default=1000, ge=1, le=20000)
     issuer_name: str = "アルテリア・ネットワークス株式会社"
     issuer_registration_number: str = "T0000000000000"
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
-from app.core.errors import InvalidTransition
+from app.core.errors import FIELD_RULES, InvalidTransition, register_field_rules
 from app.pricing.errors import PricingError
 
 PROBLEM = "application/problem+json"
@@ -98,3 +99,35 @@ async def test_unexpected_exception_is_500_with_request_id_and_no_trace(
     assert response.headers["x-request-id"] == "req-123"
     assert "secret internals" not in response.text
     assert "Traceback" not in response.text
+
+
+class _Licence(BaseModel):
+    license_ids: int = Field(ge=1)
+    items: dict[str, int]
+    note: str
+
+
+async def test_validation_errors_name_the_rule_registered_for_the_field(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    register_field_rules({"license_ids": "R-CAT-2", "items": "R-CAT-4"})
+
+    async def licence(body: _Licence) -> None:
+        return None
+
+    app.add_api_route("/test/licence", licence, methods=["POST"])
+    response = await client.post(
+        "/test/licence", json={"license_ids": 0, "items": {"basic": "x"}, "note": None}
+    )
+    body = _assert_problem(response, 422, "validation_error")
+    rules = {e["field"]: e.get("rule") for e in body["errors"]}  # type: ignore[attr-defined]
+    # A nested field takes the rule of its nearest registered ancestor.
+    assert rules == {"license_ids": "R-CAT-2", "items.basic": "R-CAT-4", "note": None}
+    assert "license_ids (R-CAT-2)" in str(body["detail"])
+
+
+def test_a_field_cannot_be_registered_for_two_rules() -> None:
+    register_field_rules({"license_ids": "R-CAT-2"})  # the same again is fine
+    with pytest.raises(ValueError, match="R-CAT-2"):
+        register_field_rules({"license_ids": "R-TERM-3"})
+    assert FIELD_RULES["license_ids"] == "R-CAT-2"

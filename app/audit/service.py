@@ -1,0 +1,68 @@
+"""Writing audit records. Features call :func:`record` from their services.
+
+Snapshots are plain JSON: dates and datetimes as ISO strings, so that the log reads the
+same whatever database stores it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.models import AuditRecord
+from app.core.clock import Clock
+from app.core.ids import new_id
+
+
+def plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
+
+
+def snapshot(entity: object) -> dict[str, Any]:
+    """The column values of an ORM object, JSON-ready (relationships are not followed)."""
+    mapper = inspect(type(entity))
+    return {attr.key: plain(getattr(entity, attr.key)) for attr in mapper.column_attrs}
+
+
+async def record(
+    session: AsyncSession,
+    *,
+    clock: Clock,
+    actor_key_id: str,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    request_id: str | None = None,
+) -> AuditRecord:
+    entry = AuditRecord(
+        id=new_id("aud"),
+        occurred_at=clock.now(),
+        actor_key_id=actor_key_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        before=plain(before) if before is not None else None,
+        after=plain(after) if after is not None else None,
+        request_id=request_id,
+    )
+    session.add(entry)
+    await session.flush()
+    return entry

@@ -1,0 +1,82 @@
+"""Onboarding routes: the operator runs it; the partner may record milestones (R-PTN-1)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.contracts import onboarding, read_model
+from app.contracts.schemas import (
+    ContractRead,
+    InspectionCreate,
+    InspectionRead,
+    MilestoneDone,
+    OnboardingComplete,
+    OnboardingRead,
+    OnboardingStart,
+)
+from app.core.database import SessionDep
+from app.core.http import ClockDep
+
+router = APIRouter(prefix="/v1/contracts/{contract_id}/onboarding", tags=["onboarding"])
+ContractID = Annotated[str, Path(max_length=40)]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+MilestoneRecorder = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PARTNER))]
+
+
+@router.post("/start", operation_id="contracts-onboarding-start")
+async def start(
+    contract_id: ContractID,
+    data: OnboardingStart,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> ContractRead:
+    contract = await onboarding.start(session, contract_id, data, actor, clock)
+    return await read_model.build(session, contract, clock.today())
+
+
+@router.post("/milestones/{key}", operation_id="contracts-onboarding-milestone")
+async def record_milestone(
+    contract_id: ContractID,
+    key: Annotated[str, Path(max_length=40)],
+    data: MilestoneDone,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: MilestoneRecorder,
+) -> OnboardingRead:
+    """Returns the onboarding block only: a partner sees no more of the contract."""
+    contract = await onboarding.record_milestone(session, contract_id, key, data, actor, clock)
+    return await read_model.onboarding_view(session, contract, clock.today())
+
+
+@router.post(
+    "/inspections",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="contracts-onboarding-inspect",
+)
+async def record_inspection(
+    contract_id: ContractID,
+    data: InspectionCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> InspectionRead:
+    inspection = await onboarding.record_inspection(session, contract_id, data, actor, clock)
+    return InspectionRead.model_validate(inspection)
+
+
+@router.post("/complete", operation_id="contracts-onboarding-complete")
+async def complete(
+    contract_id: ContractID,
+    data: OnboardingComplete,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> ContractRead:
+    contract = await onboarding.complete(session, contract_id, data, actor, clock)
+    return await read_model.build(session, contract, clock.today())

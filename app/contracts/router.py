@@ -1,0 +1,127 @@
+"""Contracts: applications, decisions, reads and history (API.md "Contracts")."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response, status
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.contracts import applications, read_model
+from app.contracts.guards import load
+from app.contracts.repository import ContractRepository
+from app.contracts.schemas import (
+    AcceptRequest,
+    ApplicationCreate,
+    ContractRead,
+    EventRead,
+    RejectRequest,
+    WithdrawRequest,
+)
+from app.contracts.states import Status
+from app.core.database import SessionDep
+from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
+from app.price_books.service import load_price_books
+
+router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
+ContractID = Annotated[str, Path(max_length=40)]
+Applicant = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="contracts-apply")
+async def apply(
+    data: ApplicationCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Applicant,
+    response: Response,
+) -> ContractRead:
+    contract = await applications.apply(session, data, actor, clock)
+    response.headers["Location"] = f"/v1/contracts/{contract.id}"
+    return await read_model.build(session, contract, clock.today())
+
+
+@router.get("", operation_id="contracts-list")
+async def list_contracts(
+    session: SessionDep,
+    clock: ClockDep,
+    page: PageParamsDep,
+    actor: Reader,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    status_: Annotated[Status | None, Query(alias="status")] = None,
+) -> Page[ContractRead]:
+    if actor.role is Role.PORTAL:
+        # R-PTN-3: a portal key lists its own customer's contracts, whatever it asks for.
+        if customer_id not in (None, actor.customer_id):
+            return Page(items=[], next_cursor=None)
+        customer_id = actor.customer_id
+    contracts, cursor = await ContractRepository(session).page(
+        page, customer_id=customer_id, status=status_.value if status_ else None
+    )
+    books = await load_price_books(session)
+    today = clock.today()
+    items = [await read_model.build(session, c, today, books) for c in contracts]
+    return Page(items=items, next_cursor=cursor)
+
+
+@router.get("/{contract_id}", operation_id="contracts-get")
+async def get_contract(
+    contract_id: ContractID, session: SessionDep, clock: ClockDep, actor: Reader
+) -> ContractRead:
+    contract = await load(session, contract_id, actor)
+    return await read_model.build(session, contract, clock.today())
+
+
+@router.get("/{contract_id}/events", operation_id="contracts-events")
+async def list_events(
+    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
+) -> Page[EventRead]:
+    """The contract's history, newest first (R-LC-10)."""
+    await load(session, contract_id, actor)
+    events, cursor = await ContractRepository(session).events_page(contract_id, page)
+    return Page(items=[EventRead.model_validate(e) for e in events], next_cursor=cursor)
+
+
+@router.post("/{contract_id}/accept", operation_id="contracts-accept")
+async def accept(
+    contract_id: ContractID,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+    data: AcceptRequest | None = None,
+) -> ContractRead:
+    contract = await applications.accept(
+        session, contract_id, data or AcceptRequest(), actor, clock
+    )
+    return await read_model.build(session, contract, clock.today())
+
+
+@router.post("/{contract_id}/reject", operation_id="contracts-reject")
+async def reject(
+    contract_id: ContractID,
+    data: RejectRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> ContractRead:
+    contract = await applications.reject(session, contract_id, data, actor, clock)
+    return await read_model.build(session, contract, clock.today())
+
+
+@router.post("/{contract_id}/withdraw", operation_id="contracts-withdraw")
+async def withdraw(
+    contract_id: ContractID,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Applicant,
+    data: WithdrawRequest | None = None,
+) -> ContractRead:
+    contract = await applications.withdraw(
+        session, contract_id, data or WithdrawRequest(), actor, clock
+    )
+    return await read_model.build(session, contract, clock.today())

@@ -1,0 +1,76 @@
+"""The contract lifecycle (DOMAIN.md §2, R-LC-10) as data: which move each state allows.
+
+A move the current state does not allow is refused with 409, the current status and the
+moves that are allowed, before anything changes.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from app.core.errors import InvalidTransition
+
+
+class Status(StrEnum):
+    APPLIED = "applied"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    ONBOARDING = "onboarding"
+    ACTIVE = "active"
+    TERMINATED = "terminated"
+    CANCELLED = "cancelled"
+
+
+class Move(StrEnum):
+    ACCEPT = "accept"
+    REJECT = "reject"
+    WITHDRAW = "withdraw"
+    START_ONBOARDING = "start_onboarding"
+    RECORD_MILESTONE = "record_milestone"
+    RECORD_INSPECTION = "record_inspection"
+    COMPLETE_ONBOARDING = "complete_onboarding"
+    CANCEL = "cancel"
+    TERMINATE = "terminate"
+    CHANGE_LICENCES = "change_licences"
+    CHANGE_OPTIONS = "change_options"
+    SUSPEND = "suspend"
+    CHANGE_PLAN = "change_plan"
+
+
+ALLOWED: dict[Status, tuple[Move, ...]] = {
+    Status.APPLIED: (Move.ACCEPT, Move.REJECT, Move.WITHDRAW),
+    Status.ACCEPTED: (Move.START_ONBOARDING, Move.CANCEL),
+    Status.ONBOARDING: (
+        Move.RECORD_MILESTONE,
+        Move.RECORD_INSPECTION,
+        Move.COMPLETE_ONBOARDING,
+        Move.CANCEL,
+    ),
+    Status.ACTIVE: (
+        Move.TERMINATE,
+        Move.CHANGE_LICENCES,
+        Move.CHANGE_OPTIONS,
+        Move.SUSPEND,
+        Move.CHANGE_PLAN,
+    ),
+    Status.REJECTED: (),
+    Status.WITHDRAWN: (),
+    Status.TERMINATED: (),
+    Status.CANCELLED: (),
+}
+
+# Before service start the carrier may still end a contract whose onboarding overran its
+# deadline (R-LC-6, Art. 14.4); see the contract changes feature.
+PRE_SERVICE = frozenset({Status.ACCEPTED, Status.ONBOARDING})
+
+
+def ensure_allowed(status: str, move: Move) -> None:
+    current = Status(status)
+    allowed = ALLOWED[current]
+    if move not in allowed:
+        raise InvalidTransition(
+            f"A contract that is {current.value} cannot {move.value.replace('_', ' ')}.",
+            current=current.value,
+            allowed=[m.value for m in allowed],
+        )

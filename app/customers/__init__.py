@@ -1,0 +1,1 @@
+"""Customers: the companies that hold contracts (API.md "Customers")."""

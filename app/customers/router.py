@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.core.database import SessionDep
+from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
+from app.customers import service
+from app.customers.models import Customer
+from app.customers.repository import CustomerRepository
+from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
+CustomerID = Annotated[str, Path(max_length=40)]
+Writer = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM))]
+Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
+
+
+def _read(customer: Customer, response: Response) -> CustomerRead:
+    response.headers["ETag"] = service.etag(customer)
+    return CustomerRead.model_validate(customer)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, operation_id="customers-create")
+async def create_customer(
+    data: CustomerCreate, session: SessionDep, clock: ClockDep, actor: Writer, response: Response
+) -> CustomerRead:
+    customer = await service.create_customer(session, data, actor, clock)
+    response.headers["Location"] = f"/v1/customers/{customer.id}"
+    return _read(customer, response)
+
+
+@router.get("", operation_id="customers-list")
+async def list_customers(
+    session: SessionDep,
+    page: PageParamsDep,
+    actor: Reader,
+    external_ref: Annotated[str | None, Query(max_length=100)] = None,
+    name: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
+) -> Page[CustomerRead]:
+    # A portal key sees only its own customer (R-PTN-3).
+    only_id = actor.customer_id if actor.role is Role.PORTAL else None
+    items, cursor = await CustomerRepository(session).page(
+        page, external_ref=external_ref, name=name, only_id=only_id
+    )
+    return Page(items=[CustomerRead.model_validate(c) for c in items], next_cursor=cursor)
+
+
+@router.get("/{customer_id}", operation_id="customers-get")
+async def get_customer(
+    customer_id: CustomerID, session: SessionDep, actor: Reader, response: Response
+) -> CustomerRead:
+    return _read(await service.get_customer(session, customer_id, actor), response)
+
+
+@router.patch(
+    "/{customer_id}",
+    operation_id="customers-update",
+    responses={412: {"description": "If-Match does not match the current ETag"}},
+)
+async def update_customer(
+    customer_id: CustomerID,
+    data: CustomerUpdate,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Writer,
+    response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag you read.")] = None,
+) -> CustomerRead:
+    customer = await service.update_customer(session, customer_id, data, if_match, actor, clock)
+    return _read(customer, response)

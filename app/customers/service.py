@@ -1,0 +1,134 @@
+"""Customer use cases. Other features reach customers only through this module."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import snapshot
+from app.auth.service import Principal
+from app.core.clock import Clock
+from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
+from app.core.ids import new_id
+from app.customers.models import Customer
+from app.customers.repository import CustomerRepository
+from app.customers.schemas import CustomerCreate, CustomerUpdate
+
+
+def etag(customer: Customer) -> str:
+    return f'"{customer.id}.v{customer.version}"'
+
+
+async def _refuse_duplicate_ref(
+    repo: CustomerRepository, external_ref: str | None, own_id: str | None = None
+) -> None:
+    if external_ref is None:
+        return
+    existing = await repo.by_external_ref(external_ref)
+    if existing is not None and existing.id != own_id:
+        raise Conflict(
+            f"external_ref {external_ref!r} already belongs to customer {existing.id}.",
+            code="external_ref_taken",
+            existing_id=existing.id,
+        )
+
+
+async def create_customer(
+    session: AsyncSession, data: CustomerCreate, actor: Principal, clock: Clock
+) -> Customer:
+    repo = CustomerRepository(session)
+    await _refuse_duplicate_ref(repo, data.external_ref)
+    now = clock.now()
+    customer = Customer(
+        id=new_id("cus"), version=1, created_at=now, updated_at=now, **data.model_dump()
+    )
+    try:
+        async with session.begin_nested():
+            await repo.add(customer)
+    except IntegrityError:
+        # A concurrent create with the same external_ref won the race.
+        await _refuse_duplicate_ref(repo, data.external_ref)
+        raise
+    await audit.record(
+        session,
+        clock=clock,
+        actor_key_id=actor.key_id,
+        action="customers.create",
+        resource_type="customer",
+        resource_id=customer.id,
+        before=None,
+        after=snapshot(customer),
+        request_id=actor.request_id,
+    )
+    return customer
+
+
+async def get_customer(session: AsyncSession, customer_id: str, actor: Principal) -> Customer:
+    """The customer, or 404 when it does not exist or the caller may not see it (R-PTN-3)."""
+    customer = await CustomerRepository(session).get(customer_id)
+    if customer is None or not actor.sees_customer(customer.id):
+        raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
+    return customer
+
+
+async def customer_exists(session: AsyncSession, customer_id: str) -> bool:
+    return await CustomerRepository(session).get(customer_id) is not None
+
+
+async def billing_names(session: AsyncSession, customer_ids: Sequence[str]) -> dict[str, str]:
+    """The invoice recipient name of each customer (R-INV-2)."""
+    if not customer_ids:
+        return {}
+    rows = await session.execute(
+        select(Customer.id, Customer.billing_name).where(Customer.id.in_(set(customer_ids)))
+    )
+    return {customer_id: name for customer_id, name in rows.tuples()}
+
+
+async def update_customer(
+    session: AsyncSession,
+    customer_id: str,
+    data: CustomerUpdate,
+    if_match: str | None,
+    actor: Principal,
+    clock: Clock,
+) -> Customer:
+    repo = CustomerRepository(session)
+    customer = await repo.get(customer_id, for_update=True)
+    if customer is None or not actor.sees_customer(customer_id):
+        raise NotFound(f"No customer {customer_id}.", code="customer_not_found")
+    if if_match is not None and if_match.strip() not in ("*", etag(customer)):
+        raise PreconditionFailed(
+            "The customer changed since you read it; GET it again and retry.",
+            current_etag=etag(customer),
+        )
+    changes = data.model_dump(exclude_unset=True)
+    for required in ("name", "billing_name", "email"):
+        if required in changes and changes[required] is None:
+            raise Unprocessable(f"{required} cannot be cleared.", code="field_required")
+    if "external_ref" in changes:
+        await _refuse_duplicate_ref(repo, changes["external_ref"], own_id=customer.id)
+    before = snapshot(customer)
+    if all(getattr(customer, k) == v for k, v in changes.items()):
+        return customer
+    for key, value in changes.items():
+        setattr(customer, key, value)
+    customer.version += 1
+    customer.updated_at = clock.now()
+    await session.flush()
+    await audit.record(
+        session,
+        clock=clock,
+        actor_key_id=actor.key_id,
+        action="customers.update",
+        resource_type="customer",
+        resource_id=customer.id,
+        before=before,
+        after=snapshot(customer),
+        request_id=actor.request_id,
+    )
+    return customer

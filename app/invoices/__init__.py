@@ -1,0 +1,1 @@
+"""Invoices and receivables (DOMAIN.md §5): bill runs, payments, late charges, credit notes."""

@@ -19,6 +19,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     SCMS_HOST=0.0.0.0 \
     SCMS_PORT=8000 \
     SCMS_DATABASE_URL=sqlite+aiosqlite:////var/lib/scms/scms.db
+# The Japanese font embedded in invoice PDFs (IPAex Gothic, IPA Font License).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /srv/scms scms \
     && mkdir -p /var/lib/scms /srv/scms && chown scms /var/lib/scms
 COPY --from=build /opt/venv /opt/venv

@@ -8,7 +8,7 @@ LINT_PATHS := $(wildcard app tests migrations bench)
 export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres lint format openapi bench migrate clean
+.PHONY: help install fonts run test test-sqlite test-postgres lint format openapi bench migrate clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -20,6 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv (when missing) and install the project with its dev tools
+
+INVOICE_FONT := /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf
+fonts: ## Install the Japanese font invoice PDFs embed (Debian fonts-ipaexfont-gothic; needs root)
+	@test -f $(INVOICE_FONT) || { apt-get update -qq && apt-get install -y -qq fonts-ipaexfont-gothic; }
 
 run: install ## Migrate and serve the API on SCMS_HOST:SCMS_PORT (SQLite at ./var/scms.db by default)
 	$(BIN)/scms serve
@@ -49,8 +53,9 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Rewrite openapi/openapi.json from the app
 	$(BIN)/scms openapi --output openapi/openapi.json
 
-bench: install ## Benchmarks (JSON lines on stdout)
+bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreSQL (SCMS_BENCH_POSTGRES_URL)
 	@$(BIN)/python bench/pricing_bench.py
+	@$(BIN)/python bench/bill_run_bench.py
 
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache var

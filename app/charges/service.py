@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from app.charges.models import Charge
 from app.charges.repository import ChargeRepository
 from app.core.clock import Clock
 from app.core.ids import new_id
+from app.core.pagination import PageParams
 from app.pricing.calendar import Month
+from app.pricing.catalogue import ChargeKind
 from app.pricing.lines import ChargeLine
+from app.pricing.price_book import PriceBook
+from app.pricing.surcharge import surcharge_lines
 
 
 async def record(
@@ -60,5 +66,68 @@ async def record(
     return charges
 
 
+def unbilled_due_exists(
+    contract_id: ColumnElement[str] | InstrumentedAttribute[str], month: Month
+) -> ColumnElement[bool]:
+    """SQL: the contract has ledger charges due on ``month``'s invoice not yet billed.
+
+    For the bill run, so that a charge arising after the last service month (a late
+    charge on the final invoice, say) still reaches an invoice.
+    """
+    return (
+        select(Charge.id)
+        .where(
+            Charge.contract_id == contract_id,
+            Charge.invoice_id.is_(None),
+            Charge.month <= str(month),
+        )
+        .exists()
+    )
+
+
 async def for_source(session: AsyncSession, contract_id: str, source: str) -> list[Charge]:
     return await ChargeRepository(session).by_source(contract_id, source)
+
+
+async def stamp(
+    session: AsyncSession, charge_ids: Sequence[str], invoice_id: str, clock: Clock
+) -> int:
+    """Stamp unbilled charges with the invoice that bills them; returns how many were."""
+    return await ChargeRepository(session).mark_billed_many(
+        dict.fromkeys(charge_ids, invoice_id), clock.now()
+    )
+
+
+async def release(session: AsyncSession, invoice_id: str) -> int:
+    """A voided invoice gives its charges back to the ledger, unbilled (nothing is lost)."""
+    return await ChargeRepository(session).release(invoice_id)
+
+
+async def billed_of_kind(session: AsyncSession, contract_id: str, kind: str) -> list[Charge]:
+    return await ChargeRepository(session).billed_of_kind(contract_id, kind)
+
+
+def ad_hoc_lines(
+    kind: str, description: str, amount: int, taxable: bool | None, book: PriceBook
+) -> list[ChargeLine]:
+    """R-CHG-8 and R-CHG-9: a surcharge bills the evaded X and 2X, both taxable (Art. 25);
+    the other kinds one line, taxable unless marked (default: the book's ruling)."""
+    if kind == ChargeKind.SURCHARGE:
+        return list(surcharge_lines(amount, book))
+    return [
+        ChargeLine(
+            item=kind,
+            description=description,
+            quantity=1,
+            unit_price=amount,
+            amount=amount,
+            taxable=book.is_taxable(kind) if taxable is None else taxable,
+            rule="R-CHG-9",
+        )
+    ]
+
+
+async def page(
+    session: AsyncSession, contract_id: str, params: PageParams
+) -> tuple[list[Charge], str | None]:
+    return await ChargeRepository(session).page(contract_id, params)

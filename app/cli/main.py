@@ -17,6 +17,8 @@ from app.auth import service as keys
 from app.auth.models import ApiKey
 from app.auth.roles import Role
 from app.auth.schemas import ApiKeyCreate
+from app.cli.bill_run import bill_run
+from app.cli.contracts import contracts
 from app.core.clock import SystemClock
 from app.core.database import Database, create_engine
 from app.core.errors import AppError
@@ -26,6 +28,8 @@ from app.core.settings import get_settings
 app = typer.Typer(help="Secure Connect Managed Suite: contracts and billing.", no_args_is_help=True)
 api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_keys, name="api-keys")
+app.add_typer(contracts, name="contracts")
+app.command("bill-run")(bill_run)
 console = Console()
 T = TypeVar("T")
 

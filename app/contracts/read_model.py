@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.billing import subject
 from app.contracts.models import Contract
 from app.contracts.onboarding import MILESTONES
 from app.contracts.repository import ContractRepository
@@ -22,15 +23,22 @@ from app.contracts.schemas import (
     Options,
     RejectionRead,
     RejectionReason,
+    TerminationRead,
     TermRead,
 )
-from app.contracts.states import PRE_SERVICE, Status
+from app.contracts.states import PRE_SERVICE, Status, effective_status
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, term_on, warranty_end
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.liability import liability_cap
 from app.pricing.price_book import PriceBooks
-from app.pricing.recurring import ContractShape, monthly_charge
+from app.pricing.recurring import ContractShape, ServiceTimeline, monthly_charge
+
+
+async def timeline(session: AsyncSession, contract: Contract) -> ServiceTimeline:
+    billing = await subject(session, contract)
+    assert billing is not None
+    return billing.timeline
 
 
 def shape_of(contract: Contract) -> ContractShape:
@@ -41,7 +49,10 @@ def shape_of(contract: Contract) -> ContractShape:
 def _term(contract: Contract, today: date) -> TermRead | None:
     if contract.service_start_on is None or contract.onboarding_started_on is None:
         return None
-    term = term_on(contract.onboarding_started_on, contract.service_start_on, today)
+    end = contract.termination_effective_on
+    # A terminated contract shows its last term.
+    on = min(today, end) if end is not None else today
+    term = term_on(contract.onboarding_started_on, contract.service_start_on, on)
     return TermRead(
         start_on=term.start_on,
         end_on=term.end_on,
@@ -78,7 +89,25 @@ async def build(
     session: AsyncSession, contract: Contract, today: date, books: PriceBooks | None = None
 ) -> ContractRead:
     books = books or await load_price_books(session)
-    charge = monthly_charge(books.for_month(Month.of(today)), shape_of(contract))
+    shape = shape_of(contract)
+    if contract.service_start_on is not None:
+        # While the service runs, licences and options are what the history says today.
+        history = await timeline(session, contract)
+        shape = history.shape_on(
+            max(contract.service_start_on, min(today, contract.termination_effective_on or today))
+        )
+    charge = monthly_charge(books.for_month(Month.of(today)), shape)
+    termination = None
+    if contract.termination_reason is not None:
+        assert contract.termination_effective_on is not None
+        termination = TerminationRead(
+            reason=contract.termination_reason,
+            effective_on=contract.termination_effective_on,
+            notice_on=contract.termination_notice_on,
+            breach_item=contract.termination_breach_item,
+            recorded_on=contract.termination_recorded_on,
+            done=contract.termination_effective_on < today,
+        )
     rejection = None
     if contract.rejected_on is not None and contract.rejection_reason is not None:
         rejection = RejectionRead(
@@ -89,12 +118,12 @@ async def build(
     return ContractRead(
         id=contract.id,
         customer_id=contract.customer_id,
-        status=Status(contract.status),
+        status=effective_status(contract, today),
         plan=Plan(contract.plan),
-        license_ids=contract.license_ids,
+        license_ids=shape.license_ids,
         options=Options(
-            soc=contract.soc,
-            reserved_ip=contract.reserved_ip,
+            soc="soc" in shape.options,
+            reserved_ip="reserved_ip" in shape.options,
             ad_integration=contract.ad_integration,
         ),
         received_on=contract.received_on,
@@ -106,6 +135,7 @@ async def build(
         onboarding=await onboarding_view(session, contract, today),
         service_start_on=contract.service_start_on,
         term=_term(contract, today),
+        termination=termination,
         monthly_charge=charge,
         liability_cap=liability_cap(charge),
         predecessor_id=contract.predecessor_id,

@@ -71,9 +71,15 @@ async def list_contracts(
 
 @router.get("/{contract_id}", operation_id="contracts-get")
 async def get_contract(
-    contract_id: ContractID, session: SessionDep, clock: ClockDep, actor: Reader
+    contract_id: ContractID,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Reader,
+    response: Response,
 ) -> ContractRead:
     contract = await load(session, contract_id, actor)
+    # The version changes with every recorded change (API.md: GET returns an ETag).
+    response.headers["ETag"] = f'"{contract.id}.v{contract.version}"'
     return await read_model.build(session, contract, clock.today())
 
 

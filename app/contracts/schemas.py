@@ -198,6 +198,15 @@ class RejectionRead(BaseModel):
     notice: str
 
 
+class TerminationRead(BaseModel):
+    reason: str
+    effective_on: date
+    notice_on: date | None
+    breach_item: int | None
+    recorded_on: date | None
+    done: bool = Field(description="The effective date has passed.")
+
+
 class ContractRead(BaseModel):
     id: str
     customer_id: str
@@ -214,7 +223,7 @@ class ContractRead(BaseModel):
     onboarding: OnboardingRead
     service_start_on: date | None
     term: TermRead | None
-    termination: dict[str, Any] | None = Field(
+    termination: TerminationRead | None = Field(
         default=None, description="The scheduled or completed termination."
     )
     monthly_charge: int = Field(description="Before tax, at today's price book (R-CHG-1/2).")

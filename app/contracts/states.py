@@ -6,9 +6,14 @@ moves that are allowed, before anything changes.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from app.core.errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from app.contracts.models import Contract
 
 
 class Status(StrEnum):
@@ -63,6 +68,20 @@ ALLOWED: dict[Status, tuple[Move, ...]] = {
 # Before service start the carrier may still end a contract whose onboarding overran its
 # deadline (R-LC-6, Art. 14.4); see the contract changes feature.
 PRE_SERVICE = frozenset({Status.ACCEPTED, Status.ONBOARDING})
+
+
+def effective_status(contract: Contract, today: date) -> Status:
+    """The status as of ``today``: a running contract whose termination date has passed
+    is terminated, whether or not the daily roll has recorded it yet."""
+    status = Status(contract.status)
+    end = contract.termination_effective_on
+    if status is Status.ACTIVE and end is not None and end < today:
+        return Status.TERMINATED
+    return status
+
+
+def ensure_allowed_now(contract: Contract, move: Move, today: date) -> None:
+    ensure_allowed(effective_status(contract, today).value, move)
 
 
 def ensure_allowed(status: str, move: Move) -> None:

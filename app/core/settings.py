@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     bill_run_batch_size: int = Field(default=1000, ge=1, le=20000)
     issuer_name: str = "アルテリア・ネットワークス株式会社"
     issuer_registration_number: str = "T0000000000000"
+    invoice_font_path: Path = Field(
+        default=Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
+        description="Japanese TrueType font embedded in invoice PDFs (fonts-ipaexfont-gothic).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -14,6 +14,7 @@ from app.auth.service import Principal
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound, PreconditionFailed, Unprocessable
 from app.core.ids import new_id
+from app.core.sql import among
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
 from app.customers.schemas import CustomerCreate, CustomerUpdate
@@ -84,9 +85,11 @@ async def billing_names(session: AsyncSession, customer_ids: Sequence[str]) -> d
     if not customer_ids:
         return {}
     rows = await session.execute(
-        select(Customer.id, Customer.billing_name).where(Customer.id.in_(set(customer_ids)))
+        select(Customer.id, Customer.billing_name).where(
+            among(session, Customer.id, sorted(set(customer_ids)))
+        )
     )
-    return {customer_id: name for customer_id, name in rows.tuples()}
+    return {customer_id: name for customer_id, name in rows}
 
 
 async def update_customer(

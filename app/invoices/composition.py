@@ -4,11 +4,49 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from app.invoices.models import Invoice, InvoiceLine
-from app.pricing.lines import ChargeLine, totals
+from app.pricing.lines import ChargeLine, InvoiceTotals, totals
+
+# Column order of the plain rows below (the bill run COPYs them in this order).
+INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "contract_id",
+    "customer_id",
+    "kind",
+    "month",
+    "monthly_month",
+    "issued_on",
+    "due_on",
+    "recipient_name",
+    "issuer_name",
+    "issuer_registration_number",
+    "tax_rate_percent",
+    "taxable_subtotal",
+    "tax",
+    "non_taxable_subtotal",
+    "total",
+    "amount_paid",
+    "status",
+    "billing_run_id",
+    "created_at",
+)
+LINE_COLUMNS = (
+    "invoice_id",
+    "position",
+    "item",
+    "description",
+    "quantity",
+    "unit_price",
+    "amount",
+    "taxable",
+    "rule",
+    "charge_id",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +61,70 @@ class DraftLine:
 class Issuer:
     name: str
     registration_number: str
+
+
+def compose_rows(
+    *,
+    invoice_id: str,
+    number: str,
+    contract_id: str,
+    customer_id: str,
+    kind: str,
+    month: str,
+    issued_on: date,
+    due_on: date,
+    recipient_name: str,
+    issuer: Issuer,
+    tax_rate_percent: Decimal,
+    lines: Sequence[DraftLine],
+    billing_run_id: str | None = None,
+    created_at: datetime | None = None,
+    sums: InvoiceTotals | None = None,
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]]:
+    """The invoice row and its line rows as plain tuples (``INVOICE_COLUMNS``,
+    ``LINE_COLUMNS`` order); tax once per invoice on the taxable subtotal (R-CHG-4).
+    ``sums``: the lines' totals when the caller has them already."""
+    if sums is None:
+        sums = totals([d.line for d in lines], tax_rate_percent)
+    invoice = (
+        invoice_id,
+        number,
+        contract_id,
+        customer_id,
+        kind,
+        month,
+        month if kind == "monthly" else None,
+        issued_on,
+        due_on,
+        recipient_name,
+        issuer.name,
+        issuer.registration_number,
+        format(tax_rate_percent, "f"),
+        sums.taxable_subtotal,
+        sums.tax,
+        sums.non_taxable_subtotal,
+        sums.total,
+        0,
+        "issued",
+        billing_run_id,
+        created_at,
+    )
+    rows = [
+        (
+            invoice_id,
+            position,
+            d.line.item,
+            d.line.description,
+            d.line.quantity,
+            d.line.unit_price,
+            d.line.amount,
+            d.line.taxable,
+            d.line.rule,
+            d.charge_id,
+        )
+        for position, d in enumerate(lines, start=1)
+    ]
+    return invoice, rows
 
 
 def compose(
@@ -40,44 +142,28 @@ def compose(
     tax_rate_percent: Decimal,
     lines: Sequence[DraftLine],
     billing_run_id: str | None = None,
+    created_at: datetime | None = None,
 ) -> tuple[Invoice, list[InvoiceLine]]:
     """An issued invoice and its lines; tax once per invoice on the taxable subtotal."""
-    sums = totals([d.line for d in lines], tax_rate_percent)
-    invoice = Invoice(
-        id=invoice_id,
+    invoice, rows = compose_rows(
+        invoice_id=invoice_id,
         number=number,
         contract_id=contract_id,
         customer_id=customer_id,
         kind=kind,
         month=month,
-        monthly_month=month if kind == "monthly" else None,
         issued_on=issued_on,
         due_on=due_on,
         recipient_name=recipient_name,
-        issuer_name=issuer.name,
-        issuer_registration_number=issuer.registration_number,
-        tax_rate_percent=str(tax_rate_percent),
-        taxable_subtotal=sums.taxable_subtotal,
-        tax=sums.tax,
-        non_taxable_subtotal=sums.non_taxable_subtotal,
-        total=sums.total,
-        amount_paid=0,
-        status="issued",
+        issuer=issuer,
+        tax_rate_percent=tax_rate_percent,
+        lines=lines,
         billing_run_id=billing_run_id,
+        created_at=created_at,
     )
-    rows = [
-        InvoiceLine(
-            invoice_id=invoice_id,
-            position=position,
-            item=d.line.item,
-            description=d.line.description,
-            quantity=d.line.quantity,
-            unit_price=d.line.unit_price,
-            amount=d.line.amount,
-            taxable=d.line.taxable,
-            rule=d.line.rule,
-            charge_id=d.charge_id,
-        )
-        for position, d in enumerate(lines, start=1)
+    values = dict(zip(INVOICE_COLUMNS, invoice, strict=True))
+    if created_at is None:
+        del values["created_at"]  # the caller sets it on the object, as before
+    return Invoice(**values), [
+        InvoiceLine(**dict(zip(LINE_COLUMNS, row, strict=True))) for row in rows
     ]
-    return invoice, rows

@@ -37,6 +37,7 @@ _SOC = 1
 _RESERVED_IP = 2
 _OPTION_BITS = {Option.SOC: _SOC, Option.RESERVED_IP: _RESERVED_IP}
 _NO_END = date.max
+_LAST_ORDINAL = Month(9999, 12).ordinal
 
 
 def _options_mask(options: Iterable[str]) -> int:
@@ -204,8 +205,10 @@ class ServiceTimeline:
             for p in self.option_periods
         )
         object.__setattr__(self, "_periods", periods)
-        object.__setattr__(self, "_first_ordinal", Month.of(start).ordinal)
-        last = Month.of(end).ordinal if end is not None else Month(9999, 12).ordinal
+        # Month ordinals (year * 12 + month - 1) without building Month objects: the
+        # bill run makes a timeline per contract.
+        object.__setattr__(self, "_first_ordinal", start.year * 12 + start.month - 1)
+        last = end.year * 12 + end.month - 1 if end is not None else _LAST_ORDINAL
         object.__setattr__(self, "_last_ordinal", last)
 
     @property

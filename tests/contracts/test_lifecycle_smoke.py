@@ -31,3 +31,17 @@ async def test_example_b_monthly_charge(client: httpx.AsyncClient, admin: dict[s
     customer = await create_customer(client, admin)
     contract = await apply(client, admin, customer["id"], **EXAMPLE_B)
     assert contract["monthly_charge"] == 501_200
+
+
+async def test_contract_get_carries_an_etag_that_changes_with_the_contract(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    customer = await create_customer(client, admin)
+    contract = await apply(client, admin, customer["id"])
+    first = await client.get(f"/v1/contracts/{contract['id']}", headers=admin)
+    await client.post(
+        f"/v1/contracts/{contract['id']}/accept", json={"out_of_order_reason": "t"}, headers=admin
+    )
+    second = await client.get(f"/v1/contracts/{contract['id']}", headers=admin)
+    assert first.headers["etag"] == f'"{contract["id"]}.v1"'
+    assert second.headers["etag"] == f'"{contract["id"]}.v2"'

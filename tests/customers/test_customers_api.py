@@ -63,8 +63,15 @@ async def test_create_leaves_an_audit_record_with_no_before_and_the_customer_aft
     client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
 ) -> None:
     """R-PTN-2: who, what, when, before and after."""
-    created = await create_customer(client, admin, external_ref="CRM-AUD")
+    response = await client.post(
+        "/v1/customers",
+        json=customer_body(external_ref="CRM-AUD"),
+        headers={**admin, "X-Request-ID": "req-audit-1"},
+    )
+    assert response.status_code == 201
+    created = response.json()
     (record,) = await _audit(session, created["id"])
+    assert record.request_id == "req-audit-1"
     assert record.action == "customers.create"
     assert record.actor_key_id == await key_id(session, admin)
     assert record.before is None

@@ -89,8 +89,8 @@ async def test_the_last_month_of_the_calendar_has_no_next_allowed_day(
 async def test_without_invoices_any_first_of_month_is_allowed(
     session: AsyncSession, clock: FixedClock
 ) -> None:
-    """Until invoicing exists the router passes None: no month is closed yet."""
-    assert invoiced_through() is None
+    """Before any invoice the router passes None: no month is closed yet."""
+    assert await invoiced_through(session) is None
     version = await service.create_version(session, _data("2026-05-01"), ADMIN, clock, None)
     assert version.effective_from == date(2026, 5, 1)
 

@@ -1,0 +1,100 @@
+"""``scms bill-run``: invoice a month from the command line, with a progress bar."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from app.core.clock import SystemClock
+from app.core.database import Database, create_engine
+from app.core.errors import AppError
+from app.core.settings import get_settings
+from app.invoices.billing_runs import bill_month
+from app.invoices.models import BillingRun
+from app.pricing.calendar import Month
+from app.pricing.errors import PricingError
+
+console = Console()
+
+
+def _month(text: str) -> Month:
+    try:
+        return Month.parse(text)
+    except PricingError as exc:
+        raise typer.BadParameter(f"{text!r} is not a month (YYYY-MM).") from exc
+
+
+def bill_run(
+    month: Annotated[str, typer.Option(help="The month to invoice, YYYY-MM (must have ended).")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Compute and count, store no invoice.")
+    ] = False,
+) -> None:
+    """Invoice a month: one invoice per contract, safe to re-run or run in parallel."""
+    billing_month = _month(month)
+    settings = get_settings()
+    progress = Progress(
+        TextColumn("[bold]Billing {task.fields[month]}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("contracts"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task("bill-run", total=None, month=str(billing_month))
+
+    def advance(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    async def main() -> BillingRun:
+        database = Database(create_engine(settings.database_url, pool_size=2))
+        try:
+            return await bill_month(
+                database,
+                billing_month,
+                dry_run=dry_run,
+                settings=settings,
+                clock=SystemClock(),
+                created_by="cli",
+                progress=advance,
+            )
+        finally:
+            await database.dispose()
+
+    started = time.perf_counter()
+    try:
+        with progress:
+            run = asyncio.run(main())
+    except AppError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    elapsed = time.perf_counter() - started
+    table = Table("run", "month", "status", "created", "existing", "failed", "duration")
+    table.add_row(
+        run.id,
+        run.month + (" (dry run)" if run.dry_run else ""),
+        run.status,
+        str(run.invoices_created),
+        str(run.invoices_existing),
+        str(run.failed),
+        f"{elapsed:.1f} s",
+    )
+    console.print(table)
+    if run.status != "finished":
+        console.print(f"[red]The run failed: {run.error}. Run it again to resume.[/red]")
+        raise typer.Exit(1)

@@ -1,0 +1,146 @@
+"""Requests and answers of the contract changes: licences, options, endings (API.md)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.contracts.schemas import ContractRead, LicenceIds, Options
+from app.invoices.schemas import CreditNoteSummary, InvoiceRead
+from app.pricing.catalogue import OnboardingKind, Plan
+from app.pricing.early_termination import TerminationReason
+
+Description = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class Cost(BaseModel):
+    """A cost the carrier actually incurred (Art. 9.2, Art. 20.7), yen before tax."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: Description
+    amount: int = Field(ge=0, le=10_000_000_000)
+
+
+class LicenceChangeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    license_ids: LicenceIds
+    effective_on: date
+    notice_on: date | None = Field(
+        default=None, description="Written notice date; required for a decrease (R-TERM-3)."
+    )
+
+
+class LicenceChangeRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    effective_on: date
+    license_ids: int
+    previous_license_ids: int
+    notice_on: date | None
+    early_termination_charge: int = 0
+
+
+class OptionAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: Literal["soc", "reserved_ip", "ad_integration"]
+    effective_on: date
+
+
+class OptionRemoval(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    option: Literal["soc", "reserved_ip", "ad_integration"]
+    notice_on: date
+    effective_on: date
+
+
+class TerminationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: TerminationReason
+    effective_on: date
+    notice_on: date | None = Field(
+        default=None, description="Required for the contractor's reasons (R-TERM-3, R-TERM-4)."
+    )
+    breach_item: int | None = Field(
+        default=None, ge=1, le=13, description="Art. 14.2 item number; required for breach."
+    )
+    costs: list[Cost] = Field(
+        default_factory=list,
+        description="Costs incurred, billed for nonconformity_unresolved (Art. 20.7) and "
+        "onboarding_deadline_exceeded (Art. 14.4 → Art. 9).",
+    )
+
+
+class TerminationQuote(BaseModel):
+    allowed: bool
+    reason: TerminationReason
+    effective_on: date
+    notice_on: date | None
+    code: str | None = Field(default=None, description="Why it is not allowed.")
+    detail: str | None = None
+    earliest_effective_on: date | None
+    notice_deadline: date | None
+    term_end_on: date | None
+    months: int
+    early_termination_charge: int
+
+
+class CancellationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cancelled_on: date
+    contractor_at_fault: bool = True
+    actual_costs: list[Cost] = Field(default_factory=list)
+
+
+class PlanChangeCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    plan: Plan
+    license_ids: LicenceIds | None = Field(default=None, description="Default: as now.")
+    notice_on: date
+    effective_on: date = Field(description="When the old contract ends (R-LC-8).")
+    received_on: date = Field(description="When the new application was received.")
+    options: Options | None = Field(default=None, description="Default: the options now.")
+    onboarding_kind: OnboardingKind | None = Field(default=None, description="Default: as now.")
+    planned_installation_on: date | None = Field(
+        default=None, description="Default: the day after effective_on."
+    )
+
+
+class PlanChangeRead(BaseModel):
+    terminated: ContractRead
+    application: ContractRead
+
+
+class SuspensionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_on: date
+    ends_on: date | None = None
+    reason: Literal["breach", "third_party_harm", "maintenance", "contractor_request", "other"]
+
+
+class SuspensionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    starts_on: date
+    ends_on: date | None
+    reason: str
+
+
+class CancellationRead(BaseModel):
+    """The cancellation invoice (null when the contractor is not at fault), the contract,
+    and any credit notes refunding paid one-time items (Art. 9.4)."""
+
+    invoice: InvoiceRead | None
+    contract: ContractRead
+    credit_notes: list[CreditNoteSummary]

@@ -1,0 +1,86 @@
+"""Suspensions (R-LC-9, Art. 18): periods with a reason; billing goes on."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import snapshot
+from app.auth.service import Principal
+from app.contracts import events
+from app.contracts.change_guards import ensure_in_service
+from app.contracts.changes_schemas import SuspensionCreate, SuspensionRead
+from app.contracts.guards import load
+from app.contracts.models import Suspension
+from app.contracts.states import Move, ensure_allowed_now
+from app.core.clock import Clock
+from app.core.errors import Conflict, Unprocessable
+from app.core.ids import new_id
+
+
+def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
+    return (a_end is None or b_start <= a_end) and (b_end is None or a_start <= b_end)
+
+
+async def suspend(
+    session: AsyncSession,
+    contract_id: str,
+    data: SuspensionCreate,
+    actor: Principal,
+    clock: Clock,
+) -> SuspensionRead:
+    contract = await load(session, contract_id, actor, for_update=True)
+    ensure_allowed_now(contract, Move.SUSPEND, clock.today())
+    if data.ends_on is not None and data.ends_on < data.starts_on:
+        raise Unprocessable(
+            "ends_on cannot be before starts_on.",
+            code="date_out_of_order",
+            rule="R-LC-9",
+            field="ends_on",
+            earliest_allowed=data.starts_on,
+        )
+    ensure_in_service(contract, data.starts_on, "starts_on")
+    existing = await list_suspensions(session, contract.id)
+    for other in existing:
+        if _overlaps(data.starts_on, data.ends_on, other.starts_on, other.ends_on):
+            raise Conflict(
+                f"The contract is already suspended from {other.starts_on}"
+                f"{' to ' + str(other.ends_on) if other.ends_on else ''}.",
+                code="suspension_overlaps",
+                rule="R-LC-9",
+                suspension_id=other.id,
+            )
+    before = snapshot(contract)
+    row = Suspension(
+        id=new_id("sus"),
+        contract_id=contract.id,
+        starts_on=data.starts_on,
+        ends_on=data.ends_on,
+        reason=data.reason,
+        recorded_by=actor.key_id,
+        recorded_at=clock.now(),
+    )
+    session.add(row)
+    await session.flush()
+    await events.changed(
+        session,
+        contract,
+        event="contract.suspended",
+        business_date=data.starts_on,
+        actor=actor,
+        clock=clock,
+        before=before,
+        payload={"suspension_id": row.id, "ends_on": data.ends_on, "reason": data.reason},
+    )
+    return SuspensionRead.model_validate(row)
+
+
+async def list_suspensions(session: AsyncSession, contract_id: str) -> list[SuspensionRead]:
+    rows = await session.scalars(
+        select(Suspension)
+        .where(Suspension.contract_id == contract_id)
+        .order_by(Suspension.starts_on)
+    )
+    return [SuspensionRead.model_validate(r) for r in rows]

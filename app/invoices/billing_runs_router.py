@@ -1,0 +1,70 @@
+"""Bill runs (API.md "Billing"): start one for a month, follow its counters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response, status
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.core.database import Database, SessionDep
+from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
+from app.invoices import billing_runs
+from app.invoices.billing_runs_repository import BillingRunRepository
+from app.invoices.billing_schemas import BillingRunCreate, BillingRunRead
+from app.pricing.calendar import Month
+
+router = APIRouter(prefix="/v1/billing-runs", tags=["billing"])
+RunID = Annotated[str, Path(max_length=40, description="The billing run's id.")]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    operation_id="billing-runs-create",
+    responses={422: {"description": "The month has not ended yet (`month_not_ended`, R-INV-1)."}},
+)
+async def create_billing_run(
+    data: BillingRunCreate,
+    request: Request,
+    response: Response,
+    background: BackgroundTasks,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> BillingRunRead:
+    """Start a bill run for a month that has ended (R-INV-1); it runs in the background.
+
+    One monthly invoice per contract and month, however often a month is run, also by
+    several runs at once: a run bills only contracts not yet invoiced for the month.
+    Follow it with `GET /v1/billing-runs/{id}`.
+    """
+    run = await billing_runs.create_run(
+        session,
+        Month.parse(data.month),
+        dry_run=data.dry_run,
+        created_by=actor.key_id,
+        clock=clock,
+    )
+    database: Database = request.app.state.database
+    background.add_task(billing_runs.execute, database, run.id, request.app.state.settings, clock)
+    response.headers["Location"] = f"/v1/billing-runs/{run.id}"
+    return BillingRunRead.of(run)
+
+
+@router.get("", operation_id="billing-runs-list")
+async def list_billing_runs(
+    session: SessionDep, page: PageParamsDep, _: Operator
+) -> Page[BillingRunRead]:
+    """Every run, newest first."""
+    runs, cursor = await BillingRunRepository(session).page(page)
+    return Page(items=[BillingRunRead.of(r) for r in runs], next_cursor=cursor)
+
+
+@router.get("/{run_id}", operation_id="billing-runs-get")
+async def get_billing_run(run_id: RunID, session: SessionDep, _: Operator) -> BillingRunRead:
+    return BillingRunRead.of(await billing_runs.get_run(session, run_id))

@@ -1,0 +1,103 @@
+"""Schemas of bill runs and the invoice preview (API.md "Billing")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from app.invoices.models import BillingRun
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+MonthText = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
+
+
+class BillingRunCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    month: MonthText = Field(
+        description="The service month to invoice, `YYYY-MM`; it must have ended (R-INV-1)."
+    )
+    dry_run: bool = Field(
+        default=False,
+        description="Compute every invoice and count them, store none (only the run).",
+    )
+
+
+class BillingRunRead(BaseModel):
+    id: str
+    status: Literal["running", "finished", "failed"]
+    month: str
+    dry_run: bool
+    invoices_created: int = Field(
+        description="Invoices this run issued (a dry run: the invoices it would issue)."
+    )
+    invoices_existing: int = Field(description="Contracts already invoiced for the month.")
+    failed: int = Field(description="Contracts whose invoice could not be drafted (logged).")
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None = Field(description="Why the run failed; a new run resumes it.")
+
+    @classmethod
+    def of(cls, run: BillingRun) -> BillingRunRead:
+        return cls(
+            id=run.id,
+            status=run.status,
+            month=run.month,
+            dry_run=run.dry_run,
+            invoices_created=run.invoices_created,
+            invoices_existing=run.invoices_existing,
+            failed=run.failed,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            error=run.error,
+        )
+
+
+class PreviewLine(BaseModel):
+    item: str
+    description: str
+    quantity: int
+    unit_price: int
+    amount: int
+    taxable: bool
+    rule: str
+    charge_id: str | None = Field(description="The ledger charge the line bills, if any.")
+
+
+class PreviewRecipient(BaseModel):
+    customer_id: str
+    name: str
+
+
+class PreviewIssuer(BaseModel):
+    name: str
+    registration_number: str
+
+
+class InvoicePreviewRead(BaseModel):
+    """What the month's monthly invoice of the contract is, or would be (not stored)."""
+
+    contract_id: str
+    month: str
+    kind: Literal["monthly"] = "monthly"
+    invoiced: bool = Field(
+        description="True when the month is already invoiced: the content is that invoice's."
+    )
+    billable: bool = Field(
+        description="Whether the contract has service in the month, so a bill run issues "
+        "an invoice for it (R-CHG-1). False: no invoice, no lines."
+    )
+    invoice_id: str | None
+    number: str | None
+    issued_on: date
+    due_on: date
+    recipient: PreviewRecipient
+    issuer: PreviewIssuer
+    lines: list[PreviewLine]
+    tax_rate_percent: str
+    taxable_subtotal: int
+    tax: int
+    non_taxable_subtotal: int
+    total: int

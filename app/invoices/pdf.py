@@ -1,0 +1,152 @@
+"""The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
+
+Shows the issuer's name and registration number, the recipient (御中), the issue date, the
+service month, every line (item, description, quantity, unit price, amount, 課税/非課税),
+the 10 % taxable subtotal, the tax, the non-taxable subtotal, the total and the due date.
+
+Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, Debian
+``fonts-ipaexfont-gothic``) is embedded as a subset with its Unicode map, so the text can
+be searched and extracted. Its path is ``settings.invoice_font_path``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+from fpdf.fonts import FontFace
+
+from app.core.errors import AppError
+from app.invoices.receivables import InvoiceView
+from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
+
+FONT = "ipaexg"
+_KIND_TITLES = {"monthly": "月額ご利用料金", "cancellation": "解約金", "other": "その他"}
+
+
+class FontMissing(AppError):
+    status, code, title = 503, "invoice_font_missing", "The invoice font is not installed"
+
+
+def _yen(amount: int) -> str:
+    return f"{amount:,}"
+
+
+def _day(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _month(text: str) -> str:
+    year, month = text.split("-")
+    return f"{int(year)}年{int(month)}月分"
+
+
+def item_name(item: str) -> str:
+    """The item as printed: the tariff's name of a catalogue code or a charge kind."""
+    return DISPLAY_NAMES.get(item) or CHARGE_KIND_NAMES.get(item) or item
+
+
+def _rate(text: str) -> str:
+    return format(Decimal(text).normalize(), "f")
+
+
+def render(view: InvoiceView, font_path: Path) -> bytes:
+    """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+    if not font_path.is_file():
+        raise FontMissing(
+            f"The Japanese font {font_path} is missing; install the Debian package "
+            "fonts-ipaexfont-gothic or set SCMS_INVOICE_FONT_PATH.",
+            font_path=str(font_path),
+        )
+    invoice = view.invoice
+    rate = _rate(invoice.tax_rate_percent)
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(f"請求書 {invoice.number}")
+    pdf.set_author(invoice.issuer_name)
+    pdf.set_creation_date(invoice.created_at)  # the same invoice, the same document date
+    pdf.add_font(FONT, "", str(font_path))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+
+    pdf.set_font(FONT, size=20)
+    title = "請求書" if invoice.status != "void" else "請求書（無効）"
+    pdf.cell(0, 12, title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(2)
+
+    pdf.set_font(FONT, size=10)
+    top = pdf.get_y()
+    pdf.set_font(FONT, size=13)
+    pdf.multi_cell(100, 7, f"{invoice.recipient_name} 御中", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FONT, size=10)
+    pdf.ln(2)
+    pdf.cell(
+        100, 6, f"ご請求金額 {_yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.cell(100, 6, f"お支払期限 {_day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    left_end = pdf.get_y()
+
+    pdf.set_xy(120, top)
+    for text in (
+        f"請求書番号 {invoice.number}",
+        f"発行日 {_day(invoice.issued_on)}",
+        f"対象期間 {_month(invoice.month)}（{_KIND_TITLES.get(invoice.kind, invoice.kind)}）",
+        invoice.issuer_name,
+        f"登録番号 {invoice.issuer_registration_number}",
+    ):
+        pdf.set_x(120)
+        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+
+    pdf.set_font(FONT, size=9)
+    with pdf.table(
+        col_widths=(88, 14, 28, 32, 18),
+        text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "CENTER"),
+        line_height=5,
+        first_row_as_headings=True,
+        headings_style=FontFace(emphasis="", fill_color=(235, 235, 235)),
+    ) as table:
+        table.row(("品目・内容", "数量", "単価（円）", "金額（円）", "区分"))
+        for line in view.lines:
+            name = item_name(line.item)
+            text = name if line.description == name else f"{name}\n{line.description}"
+            table.row(
+                (
+                    text,
+                    str(line.quantity),
+                    _yen(line.unit_price),
+                    _yen(line.amount),
+                    "課税" if line.taxable else "非課税",
+                )
+            )
+    pdf.ln(4)
+
+    pdf.set_font(FONT, size=10)
+    for label, amount in (
+        (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
+        (f"消費税（{rate}%）", invoice.tax),
+        ("非課税小計", invoice.non_taxable_subtotal),
+        ("合計", invoice.total),
+    ):
+        pdf.set_x(110)
+        pdf.cell(50, 7, label, border=1)
+        pdf.cell(
+            40, 7, f"{_yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+    pdf.ln(4)
+    pdf.set_font(FONT, size=8)
+    notes = [
+        f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。",
+        "非課税: 契約期間内の解除に係る料金、遅延損害金。",
+        f"お支払期限 {_day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
+    ]
+    if view.credit_notes:
+        numbers = "、".join(note.number for note in view.credit_notes)
+        notes.append(f"本請求書には返還インボイス（{numbers}）が発行されています。")
+    if invoice.status == "void" and invoice.voided_on is not None:
+        notes.append(f"本請求書は{_day(invoice.voided_on)}に無効となりました。")
+    for text in notes:
+        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())

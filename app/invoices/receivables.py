@@ -1,0 +1,255 @@
+"""Reading issued invoices, their derived status and balance, and voiding (R-INV-4).
+
+An issued invoice never changes: what moves is its payment state. ``status`` is stored as
+``issued | paid | void | credited``; ``overdue`` is derived on read (issued, a balance left,
+today after the due date), so no job has to flip it at midnight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit import service as audit
+from app.audit.service import snapshot
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.charges import service as charges
+from app.core.clock import Clock
+from app.core.errors import Conflict, NotFound
+from app.core.pagination import PageParams
+from app.invoices.models import CreditNote, Invoice, InvoiceLine
+from app.invoices.repository import InvoiceFilter, InvoiceRepository
+from app.invoices.schemas import (
+    CreditNoteSummary,
+    InvoiceLineRead,
+    InvoiceRead,
+    InvoiceStatus,
+    IssuerRead,
+    RecipientRead,
+)
+
+RULE = "R-INV-4"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceView:
+    """An invoice with what its read model needs: lines and credit notes."""
+
+    invoice: Invoice
+    lines: Sequence[InvoiceLine]
+    credit_notes: Sequence[CreditNote]
+
+    @property
+    def amount_credited(self) -> int:
+        return sum(note.total for note in self.credit_notes)
+
+    @property
+    def balance(self) -> int:
+        return balance_of(self.invoice, self.amount_credited)
+
+
+def balance_of(invoice: Invoice, credited: int) -> int:
+    """What the customer still owes; negative when a credit note gives money back."""
+    return invoice.total - invoice.amount_paid - credited
+
+
+def settled_status(invoice: Invoice, credited: int) -> str:
+    """The stored status after a payment or a credit note (never changes a void one).
+
+    ``credited`` once credit notes cover the whole total; ``paid`` once payments (with any
+    partial credit) cover it; ``issued`` otherwise.
+    """
+    if invoice.status == "void":
+        return "void"
+    if credited >= invoice.total:
+        return "credited"
+    if invoice.amount_paid + credited >= invoice.total:
+        return "paid"
+    return "issued"
+
+
+def derived_status(invoice: Invoice, balance: int, today: date) -> InvoiceStatus:
+    if invoice.status == "issued" and balance > 0 and today > invoice.due_on:
+        return InvoiceStatus.OVERDUE
+    return InvoiceStatus(invoice.status)
+
+
+def to_read(view: InvoiceView, today: date) -> InvoiceRead:
+    invoice = view.invoice
+    return InvoiceRead(
+        id=invoice.id,
+        number=invoice.number,
+        contract_id=invoice.contract_id,
+        customer_id=invoice.customer_id,
+        kind=invoice.kind,
+        month=invoice.month,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        recipient=RecipientRead(name=invoice.recipient_name),
+        issuer=IssuerRead(
+            name=invoice.issuer_name, registration_number=invoice.issuer_registration_number
+        ),
+        lines=[InvoiceLineRead.model_validate(line) for line in view.lines],
+        taxable_subtotal=invoice.taxable_subtotal,
+        tax=invoice.tax,
+        non_taxable_subtotal=invoice.non_taxable_subtotal,
+        total=invoice.total,
+        amount_paid=invoice.amount_paid,
+        amount_credited=view.amount_credited,
+        balance=view.balance,
+        status=derived_status(invoice, view.balance, today),
+        voided_on=invoice.voided_on,
+        void_reason=invoice.void_reason,
+        credit_notes=[
+            CreditNoteSummary(id=n.id, number=n.number, issued_on=n.issued_on, total=n.total)
+            for n in view.credit_notes
+        ],
+    )
+
+
+def etag(view: InvoiceView) -> str:
+    """Changes whenever anything the read model shows changes (payments, credits, void)."""
+    invoice = view.invoice
+    return f'"{invoice.id}.{invoice.status}.{invoice.amount_paid}.{len(view.credit_notes)}"'
+
+
+async def load(
+    session: AsyncSession, invoice_id: str, actor: Principal, *, for_update: bool = False
+) -> Invoice:
+    """The invoice, or 404 when it does not exist or the caller may not see it (R-PTN-3)."""
+    invoice = await InvoiceRepository(session).get(invoice_id, for_update=for_update)
+    if invoice is None or not actor.sees_customer(invoice.customer_id):
+        raise NotFound(f"No invoice {invoice_id}.", code="invoice_not_found")
+    return invoice
+
+
+async def view_of(session: AsyncSession, invoice: Invoice) -> InvoiceView:
+    repo = InvoiceRepository(session)
+    lines = await repo.lines_of([invoice.id])
+    notes = await repo.credit_notes_of([invoice.id])
+    return InvoiceView(invoice, lines.get(invoice.id, []), notes.get(invoice.id, []))
+
+
+async def get_view(session: AsyncSession, invoice_id: str, actor: Principal) -> InvoiceView:
+    return await view_of(session, await load(session, invoice_id, actor))
+
+
+async def list_views(
+    session: AsyncSession,
+    filters: InvoiceFilter,
+    actor: Principal,
+    today: date,
+    params: PageParams,
+) -> tuple[list[InvoiceView], str | None]:
+    """Newest first; a portal key sees only its own customer's invoices (R-PTN-3)."""
+    if actor.role is Role.PORTAL:
+        if filters.customer_id not in (None, actor.customer_id):
+            return [], None
+        filters = InvoiceFilter(
+            contract_id=filters.contract_id,
+            customer_id=actor.customer_id,
+            month=filters.month,
+            status=filters.status,
+        )
+    repo = InvoiceRepository(session)
+    invoices, cursor = await repo.page(filters, today, params)
+    ids = [i.id for i in invoices]
+    lines = await repo.lines_of(ids)
+    notes = await repo.credit_notes_of(ids)
+    views = [InvoiceView(i, lines.get(i.id, []), notes.get(i.id, [])) for i in invoices]
+    return views, cursor
+
+
+def allowed_moves(view: InvoiceView) -> list[str]:
+    """What may still be done to an invoice (the ``allowed`` of a 409)."""
+    invoice = view.invoice
+    if invoice.status == "void":
+        return []
+    moves = []
+    if view.balance > 0:
+        moves.append("payments")
+    if view.amount_credited < invoice.total:
+        moves.append("credit-notes")
+    if invoice.status == "issued" and invoice.amount_paid == 0 and not view.credit_notes:
+        moves.append("void")
+    return moves
+
+
+def refuse(view: InvoiceView, move: str, detail: str, **facts: Any) -> Conflict:
+    return Conflict(
+        detail,
+        code="invalid_transition",
+        rule=RULE,
+        current_status=view.invoice.status,
+        attempted=move,
+        allowed=allowed_moves(view),
+        **facts,
+    )
+
+
+async def write_audit(
+    session: AsyncSession,
+    *,
+    actor: Principal,
+    clock: Clock,
+    action: str,
+    resource_type: str,
+    resource_id: str,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    await audit.record(
+        session,
+        clock=clock,
+        actor_key_id=actor.key_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        before=before,
+        after=after,
+        request_id=actor.request_id,
+    )
+
+
+async def void_invoice(
+    session: AsyncSession, invoice_id: str, reason: str, actor: Principal, clock: Clock
+) -> InvoiceView:
+    """Void an issued invoice nothing has been paid or credited on (R-INV-4).
+
+    Its month may then be billed again (``monthly_month`` cleared, R-INV-1) and its ledger
+    charges go back to unbilled, so the next invoice carries them and nothing is lost.
+    """
+    invoice = await load(session, invoice_id, actor, for_update=True)
+    view = await view_of(session, invoice)
+    if "void" not in allowed_moves(view):
+        raise refuse(
+            view,
+            "void",
+            "Only an issued invoice with nothing paid or credited can be voided; "
+            "correct it with a credit note instead.",
+            amount_paid=invoice.amount_paid,
+            amount_credited=view.amount_credited,
+        )
+    before = snapshot(invoice)
+    invoice.status = "void"
+    invoice.voided_on = clock.today()
+    invoice.void_reason = reason
+    invoice.monthly_month = None
+    await session.flush()
+    released = await charges.release(session, invoice.id)
+    await write_audit(
+        session,
+        actor=actor,
+        clock=clock,
+        action="invoices.void",
+        resource_type="invoice",
+        resource_id=invoice.id,
+        before=before,
+        after={**snapshot(invoice), "charges_released": released},
+    )
+    return view

@@ -1,0 +1,91 @@
+"""Queries of the receivables side: invoices with their lines, payments and credit notes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageParams, paginate
+from app.invoices.models import CreditNote, Invoice, InvoiceLine, Payment
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    contract_id: str | None = None
+    customer_id: str | None = None
+    month: str | None = None
+    status: str | None = None  # issued | overdue | paid | void | credited
+
+
+class InvoiceRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        stmt = select(Invoice).where(Invoice.id == invoice_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def page(
+        self, filters: InvoiceFilter, today: date, params: PageParams
+    ) -> tuple[list[Invoice], str | None]:
+        stmt = select(Invoice)
+        if filters.contract_id is not None:
+            stmt = stmt.where(Invoice.contract_id == filters.contract_id)
+        if filters.customer_id is not None:
+            stmt = stmt.where(Invoice.customer_id == filters.customer_id)
+        if filters.month is not None:
+            stmt = stmt.where(Invoice.month == filters.month)
+        if filters.status == "overdue":
+            stmt = stmt.where(Invoice.status == "issued", Invoice.due_on < today)
+        elif filters.status == "issued":
+            stmt = stmt.where(Invoice.status == "issued", Invoice.due_on >= today)
+        elif filters.status is not None:
+            stmt = stmt.where(Invoice.status == filters.status)
+        return await paginate(
+            self.session, stmt, keys=[Invoice.id], key_of=lambda i: [i.id], params=params
+        )
+
+    async def lines_of(self, invoice_ids: Sequence[str]) -> dict[str, list[InvoiceLine]]:
+        found: dict[str, list[InvoiceLine]] = defaultdict(list)
+        if invoice_ids:
+            stmt = (
+                select(InvoiceLine)
+                .where(InvoiceLine.invoice_id.in_(invoice_ids))
+                .order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+            )
+            for line in await self.session.scalars(stmt):
+                found[line.invoice_id].append(line)
+        return found
+
+    async def credit_notes_of(self, invoice_ids: Sequence[str]) -> dict[str, list[CreditNote]]:
+        found: dict[str, list[CreditNote]] = defaultdict(list)
+        if invoice_ids:
+            stmt = (
+                select(CreditNote)
+                .where(CreditNote.invoice_id.in_(invoice_ids))
+                .order_by(CreditNote.invoice_id, CreditNote.number)
+            )
+            for note in await self.session.scalars(stmt):
+                found[note.invoice_id].append(note)
+        return found
+
+    async def payments_of(self, invoice_id: str) -> list[Payment]:
+        stmt = (
+            select(Payment)
+            .where(Payment.invoice_id == invoice_id)
+            .order_by(Payment.paid_on, Payment.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def by_ids(self, invoice_ids: Sequence[str]) -> list[Invoice]:
+        if not invoice_ids:
+            return []
+        stmt = select(Invoice).where(Invoice.id.in_(invoice_ids)).order_by(Invoice.id)
+        return list((await self.session.scalars(stmt)).all())

@@ -1,0 +1,154 @@
+"""Invoices (API.md "Billing"): reading them, their PDF, payments, void, credit notes and
+late charges. Admin, operator and CRM keys read every invoice, a portal key only its
+customer's (another's is a 404); payments, voids and credit notes are operator work."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.core.database import SessionDep
+from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
+from app.invoices import credit_notes, late_charges, payments, pdf, receivables
+from app.invoices.repository import InvoiceFilter
+from app.invoices.schemas import (
+    CreditNoteCreate,
+    CreditNoteRead,
+    InvoiceRead,
+    InvoiceStatus,
+    LateChargeRead,
+    LedgerChargeRef,
+    PaymentCreate,
+    PaymentRead,
+    PaymentResult,
+    VoidRequest,
+)
+
+router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
+InvoiceID = Annotated[str, Path(max_length=40)]
+Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
+Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _read(view: receivables.InvoiceView, today: date, response: Response) -> InvoiceRead:
+    response.headers["ETag"] = receivables.etag(view)
+    return receivables.to_read(view, today)
+
+
+@router.get("", operation_id="invoices-list")
+async def list_invoices(
+    session: SessionDep,
+    clock: ClockDep,
+    page: PageParamsDep,
+    actor: Reader,
+    contract_id: Annotated[str | None, Query(max_length=40)] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    month: Annotated[str | None, Query(pattern=MONTH, description="`YYYY-MM`.")] = None,
+    status: Annotated[InvoiceStatus | None, Query(description="`overdue` is derived.")] = None,
+) -> Page[InvoiceRead]:
+    """Newest first. A portal key sees only its own customer's invoices."""
+    today = clock.today()
+    filters = InvoiceFilter(contract_id, customer_id, month, status.value if status else None)
+    views, cursor = await receivables.list_views(session, filters, actor, today, page)
+    return Page(items=[receivables.to_read(v, today) for v in views], next_cursor=cursor)
+
+
+@router.get("/{invoice_id}", operation_id="invoices-get")
+async def get_invoice(
+    invoice_id: InvoiceID, session: SessionDep, clock: ClockDep, actor: Reader, response: Response
+) -> InvoiceRead:
+    return _read(await receivables.get_view(session, invoice_id, actor), clock.today(), response)
+
+
+@router.get(
+    "/{invoice_id}/pdf",
+    operation_id="invoices-pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "適格請求書 (PDF)"}},
+)
+async def get_invoice_pdf(
+    invoice_id: InvoiceID, request: Request, session: SessionDep, actor: Reader
+) -> Response:
+    view = await receivables.get_view(session, invoice_id, actor)
+    font = request.app.state.settings.invoice_font_path
+    body = await asyncio.to_thread(pdf.render, view, font)
+    filename = f"{view.invoice.number}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get("/{invoice_id}/late-charge", operation_id="invoices-late-charge")
+async def get_late_charge(
+    invoice_id: InvoiceID,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Reader,
+    as_of: Annotated[date | None, Query(description="Default: today (Tokyo).")] = None,
+) -> LateChargeRead:
+    """R-CHG-7 as of a date, counting the payments made up to that date."""
+    return await late_charges.late_charge(session, invoice_id, as_of or clock.today(), actor)
+
+
+@router.post(
+    "/{invoice_id}/payments", status_code=status.HTTP_201_CREATED, operation_id="invoices-pay"
+)
+async def record_payment(
+    invoice_id: InvoiceID,
+    data: PaymentCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> PaymentResult:
+    """A payment of at most the balance; the payment that settles a late invoice records
+    its late charge for the contract's next invoice (R-CHG-7)."""
+    outcome = await payments.record_payment(session, invoice_id, data, actor, clock)
+    return PaymentResult(
+        payment=PaymentRead.model_validate(outcome.payment),
+        invoice=receivables.to_read(outcome.view, clock.today()),
+        late_charge=(
+            LedgerChargeRef.model_validate(outcome.late_charge) if outcome.late_charge else None
+        ),
+    )
+
+
+@router.post("/{invoice_id}/void", operation_id="invoices-void")
+async def void_invoice(
+    invoice_id: InvoiceID,
+    data: VoidRequest,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+    response: Response,
+) -> InvoiceRead:
+    """Only while nothing is paid or credited; its month may be billed again and its
+    ledger charges return to unbilled (R-INV-4, R-INV-1)."""
+    view = await receivables.void_invoice(session, invoice_id, data.reason, actor, clock)
+    return _read(view, clock.today(), response)
+
+
+@router.post(
+    "/{invoice_id}/credit-notes",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="invoices-credit",
+)
+async def create_credit_note(
+    invoice_id: InvoiceID,
+    data: CreditNoteCreate,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> CreditNoteRead:
+    """A 返還インボイス: tax once per note; never more than the invoice bore (R-INV-4)."""
+    note = await credit_notes.create_credit_note(session, invoice_id, data, actor, clock)
+    return CreditNoteRead.model_validate(note)

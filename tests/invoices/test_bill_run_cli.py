@@ -1,0 +1,87 @@
+"""`scms bill-run`: the same run from the command line, with a progress bar and a table."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner, Result
+
+from app.cli.main import app
+from app.core.clock import FixedClock
+from app.core.settings import get_settings
+from app.invoices.models import Invoice
+from tests.invoices.billing_steps import active_contract
+from tests.support.live import LiveApp, live_app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+async def live(db_kind: str, tmp_path: Path, clock: FixedClock) -> AsyncIterator[LiveApp]:
+    async with live_app(db_kind, tmp_path, clock) as app:
+        for _ in range(3):
+            await active_contract(app.client, app.admin)
+        yield app
+
+
+@pytest.fixture
+def cli_env(live: LiveApp, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("SCMS_DATABASE_URL", live.database.url)
+    monkeypatch.setenv("SCMS_BILL_RUN_BATCH_SIZE", "2")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+async def _invoke(*args: str) -> Result:
+    # The command runs its own event loop: give it a thread of its own.
+    return await asyncio.to_thread(lambda: runner.invoke(app, ["bill-run", *args]))
+
+
+async def _invoices(live: LiveApp) -> int:
+    async with live.database.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Invoice)) or 0)
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_bill_run_shows_progress_and_a_summary_then_reruns_as_a_no_op(
+    live: LiveApp,
+) -> None:
+    result = await _invoke("--month", "2026-06")
+    assert result.exit_code == 0, result.output
+    assert "3/3" in result.output  # the progress bar: contracts processed of total
+    summary = result.output.splitlines()[-2]
+    assert "2026-06" in summary
+    assert "finished" in summary
+    assert [cell.strip() for cell in summary.split("│")[4:7]] == ["3", "0", "0"]
+    assert await _invoices(live) == 3
+    again = await _invoke("--month", "2026-06")
+    assert again.exit_code == 0, again.output
+    assert [cell.strip() for cell in again.output.splitlines()[-2].split("│")[4:7]] == [
+        "0",
+        "3",
+        "0",
+    ]
+    assert await _invoices(live) == 3
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_dry_run_stores_nothing(live: LiveApp) -> None:
+    result = await _invoke("--month", "2026-07", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "(dry run)" in result.output
+    assert await _invoices(live) == 0
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_a_month_not_ended_or_not_a_month_is_refused(live: LiveApp) -> None:
+    result = await _invoke("--month", "2099-01")
+    assert result.exit_code == 2
+    assert "has not ended yet" in result.output
+    bad = await _invoke("--month", "June")
+    assert bad.exit_code == 2
+    assert "not a month" in bad.output

@@ -1,0 +1,115 @@
+"""GET /v1/invoices/{id}/pdf: a Japanese qualified invoice (適格請求書, R-INV-2) whose text
+can be extracted, because the Japanese font is embedded with its Unicode map."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+from fastapi import FastAPI
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
+
+from app.auth.roles import Role
+from app.core.clock import FixedClock
+from tests.conftest import KeyFactory
+from tests.invoices.receivables_support import example_a_june, pay_ok
+from tests.support.databases import BoundDatabase
+
+Headers = dict[str, str]
+
+
+def text_of(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def _dict(obj: Any) -> DictionaryObject:
+    return cast(DictionaryObject, obj.get_object())
+
+
+def embedded_fonts(pdf: bytes) -> list[str]:
+    """Names of the fonts whose TrueType program is embedded (FontFile2)."""
+    reader = PdfReader(io.BytesIO(pdf))
+    found = []
+    for page in reader.pages:
+        for ref in _dict(_dict(page["/Resources"])["/Font"]).values():
+            for descendant in cast(ArrayObject, _dict(ref).get("/DescendantFonts", [])):
+                descriptor = _dict(_dict(descendant)["/FontDescriptor"])
+                if "/FontFile2" in descriptor:
+                    found.append(str(descriptor["/FontName"]))
+    return found
+
+
+async def test_pdf_is_a_qualified_invoice_with_extractable_text_r_inv_2(
+    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
+) -> None:
+    _, invoice_id = await example_a_june(client, admin, database, clock)
+    invoice = (await client.get(f"/v1/invoices/{invoice_id}", headers=admin)).json()
+    response = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert embedded_fonts(response.content), "the Japanese font is not embedded"
+    text = text_of(response.content)
+    for expected in (
+        "請求書",
+        invoice["number"],
+        "登録番号 T1234567890123",
+        invoice["issuer"]["name"],
+        "株式会社サンプル 経理部 御中",
+        "発行日 2026年7月1日",
+        "2026年6月分",
+        "お支払期限 2026年7月31日",
+        "10%対象 課税小計",
+        "643,000円",
+        "消費税（10%）",
+        "64,300円",
+        "非課税小計",
+        "合計",
+        "707,300円",
+    ):
+        assert expected in text, f"{expected!r} not in the PDF text:\n{text}"
+    for line in invoice["lines"]:
+        assert line["description"] in text
+        assert f"{line['amount']:,}" in text
+    assert "課税" in text
+
+
+async def test_pdf_marks_non_taxable_lines(
+    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
+) -> None:
+    from tests.invoices.receivables_support import monthly_invoice
+
+    contract, june = await example_a_june(client, admin, database, clock)
+    await pay_ok(client, admin, june, "2026-08-11", 707_300)  # late: 2,809 for July
+    july = await monthly_invoice(database, clock, contract, "2026-07")
+    text = text_of((await client.get(f"/v1/invoices/{july}/pdf", headers=admin)).content)
+    assert "遅延損害金" in text
+    assert "非課税" in text
+    assert "2,809" in text
+    assert "105,109円" in text  # 93,000 + 9,300 + 2,809
+
+
+async def test_pdf_for_portal_and_a_clear_error_without_the_font(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: Headers,
+    make_key: KeyFactory,
+    database: BoundDatabase,
+    clock: FixedClock,
+    tmp_path: Path,
+) -> None:
+    contract, invoice_id = await example_a_june(client, admin, database, clock)
+    portal = await make_key(Role.PORTAL, customer_id=contract["customer_id"])
+    assert (await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=portal)).status_code == 200
+    partner = await make_key(Role.PARTNER)
+    assert (await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=partner)).status_code == 403
+    app.state.settings = app.state.settings.model_copy(
+        update={"invoice_font_path": tmp_path / "missing.ttf"}
+    )
+    response = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=admin)
+    assert response.status_code == 503
+    assert response.json()["code"] == "invoice_font_missing"

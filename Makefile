@@ -31,14 +31,14 @@ run: install ## Migrate and serve the API on SCMS_HOST:SCMS_PORT (SQLite at ./va
 migrate: install ## Apply database migrations to SCMS_DATABASE_URL
 	$(BIN)/scms migrate
 
-test: install ## Whole suite on SQLite, then on PostgreSQL (skipped when unreachable unless REQUIRE_POSTGRES=1)
+test: install fonts ## Whole suite on SQLite, then on PostgreSQL (skipped when unreachable unless REQUIRE_POSTGRES=1)
 	$(BIN)/python -m pytest --db sqlite -q
 	$(BIN)/python -m pytest --db postgres -q
 
-test-sqlite: install ## Whole suite on SQLite only
+test-sqlite: install fonts ## Whole suite on SQLite only
 	$(BIN)/python -m pytest --db sqlite -q
 
-test-postgres: install ## Whole suite on PostgreSQL only
+test-postgres: install fonts ## Whole suite on PostgreSQL only
 	$(BIN)/python -m pytest --db postgres -q
 
 lint: install ## ruff (lint + format check) and mypy --strict

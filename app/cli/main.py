@@ -6,7 +6,9 @@ Every command works against ``SCMS_DATABASE_URL`` (SQLite at ./var/scms.db by de
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -71,7 +73,8 @@ def serve(
         upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"API docs: http://{bind_host}:{bind_port}/docs")
-    console.print("First API key: scms api-keys create --name me --role admin")
+    scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
+    console.print(f"First API key: {scms} api-keys create --name me --role admin")
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
 
 

@@ -24,9 +24,9 @@ ApiKeyID = Annotated[str, Path(max_length=40, description="The API key's id (not
     operation_id="api-keys-create",
 )
 async def create_api_key(
-    data: ApiKeyCreate, session: SessionDep, clock: ClockDep, _: AdminKey
+    data: ApiKeyCreate, session: SessionDep, clock: ClockDep, actor: AdminKey
 ) -> ApiKeyCreated:
-    key, secret = await service.create_key(session, data, clock)
+    key, secret = await service.create_key(session, data, clock, actor)
     return ApiKeyCreated(**ApiKeyRead.model_validate(key).model_dump(), key=secret)
 
 
@@ -51,6 +51,6 @@ async def get_api_key(key_id: ApiKeyID, session: SessionDep, _: AdminKey) -> Api
 
 @router.delete("/{key_id}", response_model=ApiKeyRead, operation_id="api-keys-revoke")
 async def revoke_api_key(
-    key_id: ApiKeyID, session: SessionDep, clock: ClockDep, _: AdminKey
+    key_id: ApiKeyID, session: SessionDep, clock: ClockDep, actor: AdminKey
 ) -> ApiKeyRead:
-    return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, clock))
+    return ApiKeyRead.model_validate(await service.revoke_key(session, key_id, clock, actor))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.repository import ApiKeyRepository
 from app.auth.roles import Role
@@ -47,7 +48,14 @@ def generate_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-async def create_key(session: AsyncSession, data: ApiKeyCreate, clock: Clock) -> tuple[ApiKey, str]:
+def _audited(key: ApiKey) -> dict[str, object]:
+    # The hash is no secret in itself, but the operation log has no use for it.
+    return {k: v for k, v in audit.snapshot(key).items() if k != "key_hash"}
+
+
+async def create_key(
+    session: AsyncSession, data: ApiKeyCreate, clock: Clock, actor: Principal | None = None
+) -> tuple[ApiKey, str]:
     secret = generate_key()
     key = ApiKey(
         id=new_id("key"),
@@ -59,18 +67,45 @@ async def create_key(session: AsyncSession, data: ApiKeyCreate, clock: Clock) ->
         created_at=clock.now(),
     )
     await ApiKeyRepository(session).add(key)
+    if actor is not None:
+        await audit.record(
+            session,
+            clock=clock,
+            actor_key_id=actor.key_id,
+            action="api_keys.create",
+            resource_type="api_key",
+            resource_id=key.id,
+            before=None,
+            after=_audited(key),
+            request_id=actor.request_id,
+        )
     return key, secret
 
 
-async def revoke_key(session: AsyncSession, key_id: str, clock: Clock) -> ApiKey:
+async def revoke_key(
+    session: AsyncSession, key_id: str, clock: Clock, actor: Principal | None = None
+) -> ApiKey:
     repo = ApiKeyRepository(session)
     key = await repo.get(key_id)
     if key is None:
         raise NotFound(f"No API key {key_id}.", code="api_key_not_found")
     if key.revoked_at is not None:
         raise Conflict(f"API key {key_id} is already revoked.", code="api_key_revoked")
+    before = _audited(key)
     key.revoked_at = clock.now()
     await session.flush()
+    if actor is not None:
+        await audit.record(
+            session,
+            clock=clock,
+            actor_key_id=actor.key_id,
+            action="api_keys.revoke",
+            resource_type="api_key",
+            resource_id=key.id,
+            before=before,
+            after=_audited(key),
+            request_id=actor.request_id,
+        )
     return key
 
 

@@ -33,6 +33,8 @@ app.add_typer(api_keys, name="api-keys")
 app.add_typer(contracts, name="contracts")
 app.command("bill-run")(bill_run)
 console = Console()
+# The operation log names the command line as the actor of what it changes.
+CLI_ACTOR = keys.Principal(key_id="cli", role=Role.ADMIN)
 T = TypeVar("T")
 
 
@@ -111,7 +113,7 @@ def create_key(
 
     async def work(database: Database) -> tuple[ApiKey, str]:
         async with database.sessionmaker.begin() as session:
-            return await keys.create_key(session, data, SystemClock())
+            return await keys.create_key(session, data, SystemClock(), CLI_ACTOR)
 
     key, secret = _run(work)
     console.print(f"Created API key {key.id} ({key.role}). It is shown once; keep it safe:")
@@ -152,7 +154,7 @@ def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> 
 
     async def work(database: Database) -> ApiKey:
         async with database.sessionmaker.begin() as session:
-            return await keys.revoke_key(session, key_id, SystemClock())
+            return await keys.revoke_key(session, key_id, SystemClock(), CLI_ACTOR)
 
     try:
         key = _run(work)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.charges import service as charges
@@ -126,6 +126,11 @@ def _billable(month: Month) -> list[Any]:
             and_(ended, charges.unbilled_due_exists(Contract.id, month)),
         ),
     ]
+
+
+def billable_ids_query(month: Month) -> Select[str]:
+    """SQL selecting the ids of the contracts billing in ``month`` (for counting joins)."""
+    return select(Contract.id).where(*_billable(month))
 
 
 async def billable_ids(

@@ -28,12 +28,18 @@ from app.core.clock import Clock
 from app.core.errors import AppError, Conflict, InvalidTransition, Unprocessable
 from app.core.settings import Settings
 from app.price_books.service import load_price_books
-from app.pricing.calendar import Month, check_notice, earliest_effective_on, notice_deadline
+from app.pricing.calendar import (
+    Month,
+    check_notice,
+    earliest_effective_on,
+    next_term_end,
+    notice_deadline,
+)
 from app.pricing.calendar import onboarding_deadline as deadline_of
 from app.pricing.cancellation import cancellation_fee
 from app.pricing.catalogue import CHARGE_KIND_NAMES, ChargeKind
 from app.pricing.early_termination import TerminationReason, early_termination_charge
-from app.pricing.errors import PricingError
+from app.pricing.errors import NoticeTooLate, PricingError
 from app.pricing.lines import ChargeLine
 from app.pricing.recurring import monthly_charge
 
@@ -93,6 +99,25 @@ def _costs(costs: list[Cost], kind: str, taxable: bool, rule: str) -> list[Charg
     ]
 
 
+def _check_non_renewal_notice(contract: Contract, notice_on: date, effective_on: date) -> None:
+    """R-TERM-3 for a non-renewal: a late notice is refused with the earliest date it
+    allows, which for a non-renewal is the next term end the notice still reaches."""
+    try:
+        check_notice(notice_on, effective_on)
+    except NoticeTooLate:
+        if contract.service_start_on is None or contract.onboarding_started_on is None:
+            raise
+        end = term_containing(contract, effective_on).end_on
+        while notice_deadline(end) < notice_on:
+            end = next_term_end(end)
+        raise NoticeTooLate(
+            notice_on=notice_on,
+            effective_on=effective_on,
+            notice_deadline=notice_deadline(effective_on),
+            earliest_effective_on=end,
+        ) from None
+
+
 async def plan(
     session: AsyncSession, contract: Contract, data: TerminationCreate, today: date
 ) -> TerminationPlan:
@@ -134,7 +159,10 @@ async def plan(
                 rule="R-TERM-3",
                 field="notice_on",
             )
-        check_notice(data.notice_on, data.effective_on)
+        if reason is TerminationReason.NON_RENEWAL:
+            _check_non_renewal_notice(contract, data.notice_on, data.effective_on)
+        else:
+            check_notice(data.notice_on, data.effective_on)
     books = await load_price_books(session)
     if rule.cancellation_fee_instead:
         book = books.for_date(contract.received_on)

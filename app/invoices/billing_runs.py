@@ -253,8 +253,20 @@ class _Runner:
         async with self.database.sessionmaker() as session:
             self.books = await load_price_books(session)
             self.total = await count_billable(session, self.month)
+            invoiced = await BillingRunRepository(session).count_invoiced(self.month)
         if self.progress:
             self.progress(0, self.total)
+        if invoiced == self.total > 0 and not self.dry_run:
+            # Every contract billing in the month has its invoice already (the count is of
+            # billing contracts with an invoice): a pure re-run costs two queries.
+            async with self.database.sessionmaker() as session, session.begin():
+                await BillingRunRepository(session).add_counts(
+                    self.run_id, created=0, existing=self.total, failed=0
+                )
+            self.done = self.total
+            if self.progress:
+                self.progress(self.done, self.total)
+            return
         skipped: list[str] = []
         pages = _Pages(self.database, self.month, self.batch_size)
 

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.contracts.billing import billable_ids_query
 from app.core.pagination import PageParams, paginate
 from app.core.sql import among
 from app.invoices.models import BillingRun, Invoice
+from app.pricing.calendar import Month
 
 
 class BillingRunRepository:
@@ -44,6 +46,18 @@ class BillingRunRepository:
             )
             .execution_options(synchronize_session=False)
         )
+
+    async def count_invoiced(self, month: Month) -> int:
+        """How many of the contracts billing in ``month`` have its live monthly invoice."""
+        value = await self.session.scalar(
+            select(func.count())
+            .select_from(Invoice)
+            .where(
+                Invoice.monthly_month == str(month),
+                Invoice.contract_id.in_(billable_ids_query(month)),
+            )
+        )
+        return int(value or 0)
 
     async def invoiced(self, contract_ids: Sequence[str], month: str) -> set[str]:
         """The contracts among ``contract_ids`` with a live monthly invoice for ``month``."""

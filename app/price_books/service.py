@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.auth.service import Principal
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -158,4 +159,15 @@ async def create_version(
         if existing is None:
             raise
         raise _exists(existing) from None
+    await audit.record(
+        session,
+        clock=clock,
+        actor_key_id=principal.key_id,
+        action="price_books.create",
+        resource_type="price_book",
+        resource_id=version.id,
+        before=None,
+        after=audit.snapshot(version),
+        request_id=principal.request_id,
+    )
     return version

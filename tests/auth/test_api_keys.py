@@ -8,6 +8,7 @@ from pydantic import SecretStr
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditRecord
 from app.auth.models import ApiKey
 from app.auth.service import hash_key
 from app.core.settings import Settings
@@ -179,3 +180,28 @@ async def test_keys_are_found_by_hash_with_one_indexed_lookup(session: AsyncSess
     assert isinstance(table, Table)
     indexes = {str(ix.name): ix for ix in table.indexes}
     assert indexes["ix_api_keys_key_hash"].unique
+
+
+async def test_creating_and_revoking_keys_is_in_the_operation_log(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    """R-PTN-2: every change through the API is kept with who, what, when, before/after."""
+    created = (
+        await client.post("/v1/api-keys", json={"name": "ops", "role": "operator"}, headers=admin)
+    ).json()
+    await client.delete(f"/v1/api-keys/{created['id']}", headers=admin)
+    records = (
+        await session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.resource_id == created["id"])
+            .order_by(AuditRecord.id)
+        )
+    ).all()
+    assert [r.action for r in records] == ["api_keys.create", "api_keys.revoke"]
+    assert records[0].before is None
+    assert records[1].before is not None
+    assert records[1].after is not None
+    assert records[1].before["revoked_at"] is None
+    assert records[1].after["revoked_at"] is not None
+    assert all("key_hash" not in (r.after or {}) for r in records)
+    assert created["key"] not in str([r.after for r in records])

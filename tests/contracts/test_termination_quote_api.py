@@ -6,6 +6,7 @@ Example B: term end 2027-05-20, 501,200 a month; today is 2026-11-24.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditRecord
+from app.core.clock import FixedClock
 from tests.conftest import KeyFactory
 from tests.contracts.changes_support import (
     B_MONTHLY,
@@ -23,7 +25,7 @@ from tests.contracts.changes_support import (
     problem,
     read,
 )
-from tests.contracts.steps import event_count, version_of
+from tests.contracts.steps import at, event_count, version_of
 from tests.support.factories import create_customer
 
 
@@ -208,3 +210,31 @@ async def test_portal_and_crm_read_quotes_of_contracts_they_see(
         403,
         "forbidden",
     )
+
+
+async def test_r_term_3_a_late_non_renewal_points_to_the_next_term_end(
+    client: httpx.AsyncClient, admin: Headers, clock: FixedClock
+) -> None:
+    """A non-renewal can only take effect at a term end: a notice too late for 2027-05-20
+    reaches the next one, 2028-05-20 (R-TERM-2, R-TERM-3)."""
+    contract = await example_b(client, admin)
+    quote = await _quote_ok(
+        client,
+        admin,
+        contract["id"],
+        reason="non_renewal",
+        effective_on="2027-05-20",
+        notice_on="2026-11-24",
+    )
+    assert quote["allowed"] is True
+    at(clock, date(2027, 2, 21))
+    late = await _quote_ok(
+        client,
+        admin,
+        contract["id"],
+        reason="non_renewal",
+        effective_on="2027-05-20",
+        notice_on="2027-02-21",
+    )
+    assert (late["allowed"], late["code"]) == (False, "notice_too_late")
+    assert late["earliest_effective_on"] == "2028-05-20"

@@ -236,7 +236,8 @@ async def test_r_term_3_non_renewal_notice_one_day_late_is_refused(
         "notice_too_late",
     )
     assert body["rule"] == "R-TERM-3"
-    assert body["earliest_effective_on"] == "2027-05-21"
+    # A non-renewal takes effect at a term end: the next one the notice still reaches.
+    assert body["earliest_effective_on"] == "2028-05-20"
     assert body["notice_deadline"] == "2027-02-20"
 
 

@@ -344,3 +344,16 @@ async def test_a_charge_arising_after_the_last_service_month_still_reaches_an_in
     issued = await preview(client, admin, contract["id"], "2026-10")
     assert [(line["item"], line["amount"]) for line in issued["lines"]] == [("late-payment", 2_809)]
     assert _amounts(issued) == (0, 0, 2_809, 2_809)
+
+
+async def test_a_rerun_still_bills_a_contract_that_became_billable_after_the_first_run(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """R-INV-1: a re-run that finds as many invoices as billing contracts has nothing to
+    do — but a contract activated later, back-dated into the month, is still billed."""
+    await active_contract(client, admin)
+    assert (await run_month(client, admin, "2026-06"))["invoices_created"] == 1
+    assert (await run_month(client, admin, "2026-06"))["invoices_existing"] == 1
+    await active_contract(client, admin)
+    again = await run_month(client, admin, "2026-06")
+    assert (again["invoices_created"], again["invoices_existing"]) == (1, 1)

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditRecord
 from app.price_books.dependencies import invoiced_through
 from app.price_books.models import PriceBookVersion
 from app.price_books.service import load_price_books
@@ -287,3 +288,23 @@ async def test_a_tampered_cursor_is_422_not_500(
     response = await client.get("/v1/price-books", params={"cursor": cursor}, headers=admin)
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_cursor"
+
+
+async def test_a_new_version_is_in_the_operation_log(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    """R-PTN-2: the change, who made it and the values it brought."""
+    created = await client.post(
+        "/v1/price-books", json=price_book_body("2027-01-01", basic=55_000), headers=admin
+    )
+    assert created.status_code == 201, created.text
+    record = (
+        await session.scalars(
+            select(AuditRecord).where(AuditRecord.resource_id == created.json()["id"])
+        )
+    ).one()
+    assert record.action == "price_books.create"
+    assert record.before is None
+    assert record.after is not None
+    assert record.after["prices"]["basic"] == 55_000
+    assert record.actor_key_id.startswith("key_")

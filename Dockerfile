@@ -9,7 +9,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml constraints.txt README.md ./
+# setuptools and wheel stay in the venv: the runtime stage installs the project in place
+# (editable) without build isolation.
 RUN mkdir app && touch app/__init__.py \
+    && pip install "setuptools>=69" wheel \
     && pip install -c constraints.txt . \
     && pip uninstall -y scms
 

@@ -32,22 +32,9 @@ class ChargeRepository:
             self.session, stmt, keys=[Charge.id], key_of=lambda c: [c.id], params=params
         )
 
-    async def unbilled_due(self, contract_ids: Sequence[str], month: str) -> list[Charge]:
-        """Unbilled charges of these contracts due on the invoice for ``month``."""
-        stmt = (
-            select(Charge)
-            .where(
-                among(self.session, Charge.contract_id, contract_ids),
-                Charge.invoice_id.is_(None),
-                Charge.month <= month,
-            )
-            .order_by(Charge.contract_id, Charge.month, Charge.id)
-        )
-        return list((await self.session.scalars(stmt)).all())
-
     async def unbilled_due_rows(self, contract_ids: Sequence[str], month: str) -> list[Any]:
-        """``unbilled_due`` as plain rows (the columns an invoice line needs), no ORM
-        objects: the bill run reads them for thousands of contracts at a time."""
+        """Unbilled charges of these contracts due on ``month``'s invoice, as plain rows
+        (the columns an invoice line needs): the bill run reads thousands at a time."""
         stmt = (
             select(
                 Charge.id,
@@ -69,17 +56,6 @@ class ChargeRepository:
             .order_by(Charge.contract_id, Charge.month, Charge.id)
         )
         return list((await self.session.execute(stmt)).all())
-
-    async def mark_billed(self, charge_ids: Sequence[str], invoice_id: str) -> int:
-        """Stamp charges with their invoice; only those still unbilled. Returns the count."""
-        stmt = (
-            update(Charge)
-            .where(Charge.id.in_(charge_ids), Charge.invoice_id.is_(None))
-            .values(invoice_id=invoice_id)
-            .execution_options(synchronize_session=False)
-        )
-        result = await self.session.execute(stmt)
-        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def mark_billed_many(self, invoice_of: Mapping[str, str], billed_at: datetime) -> int:
         """Stamp each charge with its invoice in one statement; only those still unbilled.

@@ -206,6 +206,12 @@ async def billable_in(
     return subjects
 
 
+async def timeline_for(session: AsyncSession, contract: Contract) -> ServiceTimeline:
+    """The timeline of one contract whose service has started."""
+    (timeline,) = await timelines(session, [contract])
+    return timeline
+
+
 async def subject(session: AsyncSession, contract: Contract) -> BillingSubject | None:
     """One contract's billing subject, or None before its service starts."""
     if contract.service_start_on is None:

@@ -6,13 +6,11 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.billing import subject
 from app.contracts.models import Contract
 from app.core.errors import Conflict, Unprocessable
 from app.invoices.months import last_invoiced_month
 from app.pricing.calendar import Month, Term, term_on
 from app.pricing.early_termination import TerminationReason
-from app.pricing.recurring import ServiceTimeline
 
 
 async def ensure_month_open(session: AsyncSession, contract: Contract, day: date) -> None:
@@ -83,9 +81,3 @@ def term_containing(contract: Contract, day: date) -> Term:
     assert contract.onboarding_started_on is not None
     assert contract.service_start_on is not None
     return term_on(contract.onboarding_started_on, contract.service_start_on, day)
-
-
-async def timeline(session: AsyncSession, contract: Contract) -> ServiceTimeline:
-    billing = await subject(session, contract)
-    assert billing is not None
-    return billing.timeline

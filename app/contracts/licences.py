@@ -12,13 +12,13 @@ from app.audit.service import snapshot
 from app.auth.service import Principal
 from app.charges import service as charges
 from app.contracts import events
+from app.contracts.billing import timeline_for as timeline
 from app.contracts.change_guards import (
     ensure_in_service,
     ensure_month_open,
     ensure_not_future,
     ensure_not_priced_by_termination,
     term_containing,
-    timeline,
 )
 from app.contracts.changes_schemas import LicenceChangeCreate, LicenceChangeRead
 from app.contracts.guards import load

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
 from app.contracts import applications, terminations
-from app.contracts.change_guards import timeline
+from app.contracts.billing import timeline_for as timeline
 from app.contracts.changes_schemas import PlanChangeCreate, TerminationCreate
 from app.contracts.guards import load
 from app.contracts.models import Contract

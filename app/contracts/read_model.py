@@ -10,7 +10,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.billing import subject
+from app.contracts.billing import timeline_for as timeline
 from app.contracts.models import Contract
 from app.contracts.onboarding import MILESTONES
 from app.contracts.repository import ContractRepository
@@ -32,13 +32,7 @@ from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, te
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.liability import liability_cap
 from app.pricing.price_book import PriceBooks
-from app.pricing.recurring import ContractShape, ServiceTimeline, monthly_charge
-
-
-async def timeline(session: AsyncSession, contract: Contract) -> ServiceTimeline:
-    billing = await subject(session, contract)
-    assert billing is not None
-    return billing.timeline
+from app.pricing.recurring import ContractShape, monthly_charge
 
 
 def shape_of(contract: Contract) -> ContractShape:

@@ -12,12 +12,12 @@ from app.audit.service import snapshot
 from app.auth.service import Principal
 from app.charges import service as charges
 from app.contracts import cancellations, events
+from app.contracts.billing import timeline_for as timeline
 from app.contracts.change_guards import (
     ensure_in_service,
     ensure_month_open,
     ensure_not_future,
     term_containing,
-    timeline,
 )
 from app.contracts.changes_schemas import Cost, TerminationCreate, TerminationQuote
 from app.contracts.guards import load

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import register_field_rules
 from app.price_books.models import PriceBookVersion
@@ -72,9 +72,3 @@ class PriceBookRead(BaseModel):
             taxable_kinds=sorted(version.taxable_kinds),
             created_at=version.created_at,
         )
-
-    @field_validator("created_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        # Stored in UTC; SQLite hands timestamps back without their offset.
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

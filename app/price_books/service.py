@@ -8,7 +8,7 @@ rewritten, a later version supersedes an earlier one from its month on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -147,7 +147,7 @@ async def create_version(
         tax_rate_percent=_decimal_text(book.tax_rate_percent),
         late_payment_rate_percent=_decimal_text(book.late_payment_rate_percent),
         taxable_kinds=sorted(book.taxable_kinds),
-        created_at=clock.now().astimezone(UTC),
+        created_at=clock.now(),
         created_by=principal.key_id,
     )
     try:

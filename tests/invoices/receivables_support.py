@@ -44,7 +44,7 @@ async def issue_invoice(
     """Issue an invoice of ``lines`` plus (``bill_ledger``) the contract's unbilled ledger
     charges due by ``month``, stamping them; returns its id. Commits."""
     repo = ChargeRepository(session)
-    charges = await repo.unbilled_due([contract_id], month) if bill_ledger else []
+    charges = await repo.unbilled_due_rows([contract_id], month) if bill_ledger else []
     drafts = [DraftLine(line) for line in lines] + [
         DraftLine(
             ChargeLine(
@@ -75,7 +75,7 @@ async def issue_invoice(
     session.add_all(rows)
     await session.flush()
     if charges:
-        await repo.mark_billed([c.id for c in charges], invoice.id)
+        await repo.mark_billed_many({c.id: invoice.id for c in charges}, clock.now())
     await session.commit()
     return invoice.id
 

@@ -59,13 +59,15 @@ def create_engine(
     echo: bool = False,
     connect_timeout: float = 5,
     statement_timeout: float | None = None,
+    pool_timeout: float = 30,
 ) -> AsyncEngine:
     """An engine whose waits are bounded (issue 9 §7).
 
-    ``connect_timeout`` bounds opening a connection and waiting for a free one in the pool.
-    ``statement_timeout`` (None: no limit, for migrations and tests) is PostgreSQL's
-    ``statement_timeout``, with a client-side backstop one second later for a server that
-    cannot even answer (a partition); on SQLite it is the busy timeout (default 30 s).
+    ``connect_timeout`` bounds opening a connection, ``pool_timeout`` waiting for a free
+    one in the pool (the server sets it to the connect timeout too). ``statement_timeout``
+    (None: no limit, for migrations and tests) is PostgreSQL's ``statement_timeout``, with
+    a client-side backstop one second later for a server that cannot even answer (a
+    partition); on SQLite it is the busy timeout (default 30 s).
     A connection that failed that way is invalidated, not pooled again (app/core/outage.py),
     which is how the service recovers by itself once the database is back.
     """
@@ -86,7 +88,7 @@ def create_engine(
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_timeout=connect_timeout,
+        pool_timeout=pool_timeout,
         connect_args=connect_args,
     )
     event.listen(engine.sync_engine, "handle_error", mark_disconnects)
@@ -101,6 +103,7 @@ def engine_from_settings(settings: Settings, *, pool_size: int | None = None) ->
         echo=settings.db_echo,
         connect_timeout=settings.db_connect_timeout_seconds,
         statement_timeout=settings.db_statement_timeout_seconds,
+        pool_timeout=settings.db_connect_timeout_seconds,
     )
 
 

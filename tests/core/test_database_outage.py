@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from app.core.settings import Settings
 from app.invoices import billing_runs
 from app.main import create_app
 from tests.support.databases import fresh_database
+from tests.support.pg_cluster import PgCluster
 from tests.support.tcp_proxy import TcpProxy
 
 TIMEOUT = 1.0  # connect and statement timeouts of the app under test, seconds
@@ -271,3 +273,58 @@ async def test_issue_9_s7_a_bill_run_in_the_background_logs_an_outage_in_one_lin
     assert again.status_code == 202, again.text
     run = await outage.client.get(f"/v1/billing-runs/{again.json()['id']}", headers=outage.admin)
     assert run.json()["status"] == "finished", run.text
+
+
+@pytest.fixture
+def cluster(db_kind: str) -> Iterator[PgCluster]:
+    """A PostgreSQL of the test's own, to stop and start (skipped where the server
+    binaries are missing, unless REQUIRE_POSTGRES=1: CI must run it)."""
+    if db_kind != "postgres":
+        pytest.skip("a throwaway PostgreSQL cluster: the PostgreSQL pass")
+    missing = PgCluster.missing()
+    if missing is not None:
+        if os.environ.get("REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"REQUIRE_POSTGRES=1 but {missing}", pytrace=False)
+        pytest.skip(missing)
+    cluster = PgCluster()
+    try:
+        cluster.init()
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.mark.postgres_only
+async def test_issue_9_s7_a_real_postgresql_stopped_and_started_again(
+    cluster: PgCluster, clock: FixedClock
+) -> None:
+    """`pg_ctl stop` (sessions get "terminating connection due to administrator command",
+    then connections are refused) and `pg_ctl start`: 503 with Retry-After while it is
+    down, 200 again within seconds once it is up, with no restart of the app."""
+    await asyncio.to_thread(upgrade, cluster.url)
+    settings = _settings(cluster.url)
+    database = Database(engine_from_settings(settings, pool_size=3))
+    try:
+        async with database.sessionmaker.begin() as session:
+            _, secret = await create_key(session, ApiKeyCreate(name="pg", role=Role.ADMIN), clock)
+        app = create_app(settings, database=database, clock=clock)
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            admin = {"Authorization": f"Bearer {secret}"}
+            assert (await client.get("/v1/api-keys", headers=admin)).status_code == 200
+
+            await asyncio.to_thread(cluster.stop, "fast")
+            for _ in range(2):
+                _assert_unavailable(await client.get("/v1/api-keys", headers=admin))
+            assert (await client.get("/readyz")).status_code == 503
+
+            await asyncio.to_thread(cluster.start)
+            started = time.monotonic()
+            while (response := await client.get("/v1/api-keys", headers=admin)).status_code != 200:
+                _assert_unavailable(response)
+                assert time.monotonic() - started < 10, "not back 10 s after PostgreSQL"
+                await asyncio.sleep(0.1)
+            assert (await client.get("/readyz")).status_code == 200
+    finally:
+        await database.dispose()

@@ -30,10 +30,9 @@ RUN useradd --system --uid 10001 --home-dir /srv/scms scms \
     && mkdir -p /var/lib/scms /srv/scms && chown scms /var/lib/scms
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/scms
-COPY pyproject.toml README.md alembic.ini ./
-COPY migrations ./migrations
+COPY pyproject.toml README.md ./
 COPY app ./app
-# Installed in place: the `scms` script, with alembic.ini and migrations/ beside the code.
+# Installed in place: the `scms` script; the migrations are in app/migrations.
 RUN pip install --no-deps --no-build-isolation -e .
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 USER scms

@@ -13,7 +13,7 @@ from app.contracts.changes_router import router as changes_router
 from app.contracts.onboarding_router import router as onboarding_router
 from app.contracts.router import router as contracts_router
 from app.core.clock import Clock, SystemClock
-from app.core.database import Database, create_engine
+from app.core.database import Database, engine_from_settings
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
@@ -48,11 +48,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = database is None
         if owned:
-            app.state.database = Database(
-                create_engine(
-                    settings.database_url, pool_size=settings.db_pool_size, echo=settings.db_echo
-                )
-            )
+            app.state.database = Database(engine_from_settings(settings))
         try:
             yield
         finally:

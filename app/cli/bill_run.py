@@ -19,7 +19,7 @@ from rich.progress import (
 from rich.table import Table
 
 from app.core.clock import SystemClock
-from app.core.database import Database, create_engine
+from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
 from app.core.settings import get_settings
 from app.invoices.billing_runs import bill_month
@@ -62,7 +62,7 @@ def bill_run(
         progress.update(task, completed=done, total=total)
 
     async def main() -> BillingRun:
-        database = Database(create_engine(settings.database_url, pool_size=2))
+        database = Database(engine_from_settings(settings, pool_size=2))
         try:
             return await bill_month(
                 database,

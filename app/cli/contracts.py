@@ -12,7 +12,7 @@ from rich.table import Table
 
 from app.contracts.rolling import RollResult, roll
 from app.core.clock import SystemClock
-from app.core.database import Database, create_engine
+from app.core.database import Database, engine_from_settings
 from app.core.settings import get_settings
 
 contracts = typer.Typer(help="Jobs over contracts.", no_args_is_help=True)
@@ -38,7 +38,7 @@ def roll_command(
     day = _parse_day(as_of)
 
     async def main() -> RollResult:
-        database = Database(create_engine(get_settings().database_url, pool_size=1))
+        database = Database(engine_from_settings(get_settings(), pool_size=1))
         try:
             return await roll(database, day, SystemClock())
         finally:

@@ -21,13 +21,18 @@ from app.auth.roles import Role
 from app.auth.schemas import ApiKeyCreate
 from app.cli.bill_run import bill_run
 from app.cli.contracts import contracts
+from app.cli.outage import OutageAwareGroup
 from app.core.clock import SystemClock
-from app.core.database import Database, create_engine
+from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
 from app.core.migrations import upgrade
 from app.core.settings import get_settings
 
-app = typer.Typer(help="Secure Connect Managed Suite: contracts and billing.", no_args_is_help=True)
+app = typer.Typer(
+    help="Secure Connect Managed Suite: contracts and billing.",
+    no_args_is_help=True,
+    cls=OutageAwareGroup,  # the database away: one line, no traceback (issue 9 §7)
+)
 api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_keys, name="api-keys")
 app.add_typer(contracts, name="contracts")
@@ -43,7 +48,7 @@ def _run(work: Callable[[Database], Awaitable[T]]) -> T:
 
     async def main() -> T:
         settings = get_settings()
-        database = Database(create_engine(settings.database_url, pool_size=1))
+        database = Database(engine_from_settings(settings, pool_size=1))
         try:
             return await work(database)
         finally:

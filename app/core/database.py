@@ -21,12 +21,15 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core.outage import mark_disconnects
+from app.core.settings import Settings
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def _prepare_sqlite(engine: AsyncEngine) -> None:
+def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     """Foreign keys on, WAL, and transactions we control.
 
     pysqlite's own implicit BEGIN breaks SAVEPOINTs and starts transactions late; we turn
@@ -40,7 +43,7 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -49,16 +52,58 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    connect_timeout: float = 5,
+    statement_timeout: float | None = None,
+    pool_timeout: float = 30,
+) -> AsyncEngine:
+    """An engine whose waits are bounded (issue 9 §7).
+
+    ``connect_timeout`` bounds opening a connection, ``pool_timeout`` waiting for a free
+    one in the pool (the server sets it to the connect timeout too). ``statement_timeout``
+    (None: no limit, for migrations and tests) is PostgreSQL's ``statement_timeout``, with
+    a client-side backstop one second later for a server that cannot even answer (a
+    partition); on SQLite it is the busy timeout (default 30 s).
+    A connection that failed that way is invalidated, not pooled again (app/core/outage.py),
+    which is how the service recovers by itself once the database is back.
+    """
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
-        _prepare_sqlite(engine)
+        busy = statement_timeout if statement_timeout is not None else 30
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy})
+        _prepare_sqlite(engine, int(busy * 1000))
         return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    connect_args: dict[str, Any] = {"timeout": connect_timeout}
+    if statement_timeout is not None:
+        connect_args["command_timeout"] = statement_timeout + 1
+        connect_args["server_settings"] = {"statement_timeout": str(int(statement_timeout * 1000))}
+    engine = create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
+    )
+    event.listen(engine.sync_engine, "handle_error", mark_disconnects)
+    return engine
+
+
+def engine_from_settings(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
+    """The engine of the server and the CLI: SCMS_DB_* sizes and timeouts."""
+    return create_engine(
+        settings.database_url,
+        pool_size=pool_size or settings.db_pool_size,
+        echo=settings.db_echo,
+        connect_timeout=settings.db_connect_timeout_seconds,
+        statement_timeout=settings.db_statement_timeout_seconds,
+        pool_timeout=settings.db_connect_timeout_seconds,
     )
 
 

@@ -1,34 +1,54 @@
 """Alembic, driven from code: the CLI, the app's readiness check and the tests use it.
 
-Migrations are the only way the schema is made.
+Migrations are the only way the schema is made. They ship inside the package
+(``app/migrations``, package data) and the Alembic configuration is built here, so an
+installed wheel migrates without a checkout or an ``alembic.ini`` (issue 9 §8). The
+repository's ``alembic.ini`` points at the same folder for developers' ``alembic`` CLI.
 """
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from app.core.settings import PROJECT_ROOT
+MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+# Alembic keeps its running context in module globals: one command at a time per process.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config(database_url: str) -> Config:
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # As in alembic.ini: files named YYYY-MM-DD-HHMM_slug.py, sorted by creation time.
+    config.set_main_option(
+        "file_template", "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
+    )
+    config.set_main_option("timezone", "UTC")
+    config.set_main_option("path_separator", "os")
     # ConfigParser interpolation: a literal % in a password must be doubled.
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
     return config
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply migrations. Blocking: call from a thread when an event loop is running."""
-    command.upgrade(alembic_config(database_url), revision)
+    """Apply migrations. Blocking: call from a thread when an event loop is running.
+
+    Safe to call from several processes at once: on PostgreSQL the migration connection
+    takes an advisory lock first (app/migrations/env.py), so replicas starting together
+    migrate one after the other and the later ones find the schema at head.
+    """
+    with _ALEMBIC:
+        command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    with _ALEMBIC:
+        command.downgrade(alembic_config(database_url), revision)
 
 
 @lru_cache

@@ -34,6 +34,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     db_pool_size: int = Field(default=10, ge=1)
     db_echo: bool = False
+    # Issue 9 §7: a database that is away or partitioned costs a request seconds, not minutes.
+    db_connect_timeout_seconds: float = Field(
+        default=5, gt=0, le=300, description="Give up opening a database connection after this."
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="PostgreSQL statement_timeout (the client gives up 1 s later); SQLite busy "
+        "timeout.",
+    )
+    db_retry_after_seconds: int = Field(
+        default=5, ge=1, le=3600, description="Retry-After of a 503 database_unavailable."
+    )
     invoice_issue_day: int = Field(
         default=1,
         ge=1,

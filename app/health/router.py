@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core.database import get_database
 from app.core.metrics import REGISTRY
 from app.core.migrations import head_revisions
+from app.core.outage import retry_after_seconds
 
 router = APIRouter(tags=["operations"])
 
@@ -47,6 +48,8 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},
         status_code=200 if ready else 503,
+        # Issue 9 §7: a load balancer may ask again after this many seconds.
+        headers=None if ready else {"Retry-After": str(retry_after_seconds(request))},
     )
 
 

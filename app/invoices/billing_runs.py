@@ -63,6 +63,7 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.errors import NotFound, Unprocessable
 from app.core.ids import new_id
+from app.core.outage import DatabaseUnavailable, is_database_unavailable
 from app.core.settings import Settings
 from app.customers.service import billing_names
 from app.invoices.billing_runs_repository import BillingRunRepository
@@ -140,7 +141,45 @@ async def execute(
     progress: Progress | None = None,
 ) -> BillingRun:
     """Carry out a created run to its end; mark it ``finished``, or ``failed`` with the
-    error (never raises for a failure inside the run: the run row tells)."""
+    error (never raises for a failure inside the run: the run row tells).
+
+    Issue 9 §7: when the database goes away, the run cannot even record that; it logs one
+    line (no traceback) and raises ``DatabaseUnavailable``. Re-running the month resumes.
+    """
+    try:
+        return await _execute(database, run_id, settings, clock, progress)
+    except Exception as exc:
+        if not is_database_unavailable(exc):
+            raise
+        logger.warning(
+            "bill run stopped: the database is unavailable; run the month again to resume",
+            extra={"run_id": run_id, "error": _describe(exc)[:300]},
+        )
+        raise DatabaseUnavailable(
+            "The database is unavailable: the bill run stopped; run the month again to resume."
+        ) from None
+
+
+async def execute_in_background(
+    database: Database, run_id: str, settings: Settings, clock: Clock
+) -> None:
+    """``execute`` as the API's background task: whatever happens is in the log (one line
+    for an outage) and the run row, and nothing is raised to the server to print."""
+    try:
+        await execute(database, run_id, settings, clock)
+    except DatabaseUnavailable:
+        pass  # logged by execute
+    except Exception:
+        logger.exception("bill run could not record its end", extra={"run_id": run_id})
+
+
+async def _execute(
+    database: Database,
+    run_id: str,
+    settings: Settings,
+    clock: Clock,
+    progress: Progress | None,
+) -> BillingRun:
     async with database.sessionmaker() as session:
         run = await get_run(session, run_id)
     runner = _Runner(database, run, settings, clock, progress)
@@ -148,7 +187,13 @@ async def execute(
         await runner.run()
         status, error = "finished", None
     except Exception as exc:  # the run records any failure; a re-run resumes it
-        logger.exception("bill run failed", extra={"run_id": run_id, "month": run.month})
+        if is_database_unavailable(exc):  # an outage is one line, not a traceback
+            logger.warning(
+                "bill run interrupted: the database is unavailable",
+                extra={"run_id": run_id, "month": run.month, "error": _describe(exc)[:300]},
+            )
+        else:
+            logger.exception("bill run failed", extra={"run_id": run_id, "month": run.month})
         status, error = "failed", _describe(exc)
     async with database.sessionmaker() as session, session.begin():
         await session.execute(

@@ -51,7 +51,9 @@ async def create_billing_run(
         clock=clock,
     )
     database: Database = request.app.state.database
-    background.add_task(billing_runs.execute, database, run.id, request.app.state.settings, clock)
+    background.add_task(
+        billing_runs.execute_in_background, database, run.id, request.app.state.settings, clock
+    )
     response.headers["Location"] = f"/v1/billing-runs/{run.id}"
     return BillingRunRead.of(run)
 

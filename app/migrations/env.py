@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from app.core.database import create_engine
@@ -50,10 +51,28 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+# pg_advisory_lock key of "scms migrations" (any fixed 64-bit number; this spells "scms").
+MIGRATION_LOCK_KEY = 0x73636D73
+
+
 def _run_sync(connection: Connection) -> None:
-    _configure(connection=connection)
-    with context.begin_transaction():
-        context.run_migrations()
+    """Issue 9 §8: replicas starting together do not race on migrations. On PostgreSQL the
+    migration connection holds a session advisory lock while it migrates; the others
+    wait for it, then read the version it committed and find nothing left to do. The
+    lock goes with the connection if the process dies."""
+    locked = connection.dialect.name == "postgresql"
+    if locked:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()  # the lock is the session's; the migrations get their own BEGIN
+    try:
+        _configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if locked:
+            connection.rollback()  # a failed migration left its transaction aborted
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
 
 
 async def run_migrations_online() -> None:

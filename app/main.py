@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.auth.router import router as api_keys_router
 from app.charges.router import router as charges_router
@@ -19,6 +19,7 @@ from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.settings import Settings, get_settings
+from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
@@ -62,6 +63,8 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # issue 9 §4: every request's date window, from its clock, before validation.
+        dependencies=[Depends(bind_business_window)],
     )
     app.state.database = database
     app.state.clock = clock or SystemClock()

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+from app.core.validation import BusinessMonth, Yen
 
 
 class AdHocKind(StrEnum):
@@ -26,12 +26,10 @@ class AdHocChargeCreate(BaseModel):
     description: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
     ]
-    amount: int = Field(
-        gt=0,
-        le=10_000_000_000,
+    amount: Yen = Field(
         description="Yen before tax. For a surcharge: the evaded amount X (R-CHG-8).",
     )
-    month: Month = Field(description="The billing month whose invoice carries the charge.")
+    month: BusinessMonth = Field(description="The billing month whose invoice carries the charge.")
     taxable: bool | None = Field(
         default=None, description="Default: the price book's ruling for the kind (R-CHG-4)."
     )

@@ -22,6 +22,7 @@ from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
 from app.core.settings import get_settings
+from app.core.validation import BusinessWindow
 from app.invoices.billing_runs import bill_month
 from app.invoices.models import BillingRun
 from app.pricing.calendar import Month
@@ -32,9 +33,18 @@ console = Console()
 
 def _month(text: str) -> Month:
     try:
-        return Month.parse(text)
+        month = Month.parse(text)
     except PricingError as exc:
         raise typer.BadParameter(f"{text!r} is not a month (YYYY-MM).") from exc
+    # issue 9 §4: not before the business window; a later month has not ended, which
+    # the run itself says more usefully.
+    window = BusinessWindow.on(SystemClock().today())
+    if str(month) < window.first_month:
+        raise typer.BadParameter(
+            f"{text} is before the business window: use a month from {window.first_month} "
+            f"to {window.last_month}."
+        )
+    return month
 
 
 def bill_run(

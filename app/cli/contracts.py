@@ -14,6 +14,7 @@ from app.contracts.rolling import RollResult, roll
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.settings import get_settings
+from app.core.validation import BusinessWindow
 
 contracts = typer.Typer(help="Jobs over contracts.", no_args_is_help=True)
 console = Console()
@@ -23,9 +24,13 @@ def _parse_day(value: str | None) -> date:
     if value is None:
         return SystemClock().today()
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
         raise typer.BadParameter("use YYYY-MM-DD") from exc
+    window = BusinessWindow.on(SystemClock().today())  # issue 9 §4
+    if not window.first <= day <= window.last:
+        raise typer.BadParameter(f"use a date from {window.first} to {window.last}")
+    return day
 
 
 @contracts.command("roll")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
@@ -38,6 +37,7 @@ from app.contracts.schemas import ContractRead
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import ClockDep
+from app.core.validation import BusinessDate
 from app.invoices import receivables
 from app.invoices.schemas import CreditNoteSummary
 from app.pricing.early_termination import Party, TerminationReason
@@ -103,9 +103,11 @@ async def termination_quote(
     session: SessionDep,
     clock: ClockDep,
     actor: Reader,
-    effective_on: Annotated[date, Query()],
+    effective_on: Annotated[BusinessDate, Query()],
     reason: Annotated[TerminationReason, Query()] = TerminationReason.CONTRACTOR_REQUEST,
-    notice_on: Annotated[date | None, Query(description="Default: today.")] = None,
+    notice_on: Annotated[
+        BusinessDate | None, Query(description="Default: today; a future date asks what if.")
+    ] = None,
 ) -> TerminationQuote:
     """Whether a termination is allowed and what it would cost; changes nothing."""
     data = TerminationCreate(

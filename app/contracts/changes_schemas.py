@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.contracts.schemas import ContractRead, LicenceIds, Options
+from app.core.validation import BusinessDate, Count, Yen, business_window
 from app.invoices.schemas import CreditNoteSummary, InvoiceRead
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.early_termination import TerminationReason
@@ -21,15 +29,15 @@ class Cost(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Description
-    amount: int = Field(ge=0, le=10_000_000_000)
+    amount: Yen
 
 
 class LicenceChangeCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     license_ids: LicenceIds
-    effective_on: date
-    notice_on: date | None = Field(
+    effective_on: BusinessDate
+    notice_on: BusinessDate | None = Field(
         default=None, description="Written notice date; required for a decrease (R-TERM-3)."
     )
 
@@ -49,26 +57,26 @@ class OptionAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     option: Literal["soc", "reserved_ip", "ad_integration"]
-    effective_on: date
+    effective_on: BusinessDate
 
 
 class OptionRemoval(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     option: Literal["soc", "reserved_ip", "ad_integration"]
-    notice_on: date
-    effective_on: date
+    notice_on: BusinessDate
+    effective_on: BusinessDate
 
 
 class TerminationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: TerminationReason
-    effective_on: date
-    notice_on: date | None = Field(
+    effective_on: BusinessDate
+    notice_on: BusinessDate | None = Field(
         default=None, description="Required for the contractor's reasons (R-TERM-3, R-TERM-4)."
     )
-    breach_item: int | None = Field(
+    breach_item: Count | None = Field(
         default=None, ge=1, le=13, description="Art. 14.2 item number; required for breach."
     )
     costs: list[Cost] = Field(
@@ -95,7 +103,7 @@ class TerminationQuote(BaseModel):
 class CancellationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    cancelled_on: date
+    cancelled_on: BusinessDate
     contractor_at_fault: bool = True
     actual_costs: list[Cost] = Field(default_factory=list)
 
@@ -105,14 +113,29 @@ class PlanChangeCreate(BaseModel):
 
     plan: Plan
     license_ids: LicenceIds | None = Field(default=None, description="Default: as now.")
-    notice_on: date
-    effective_on: date = Field(description="When the old contract ends (R-LC-8).")
-    received_on: date = Field(description="When the new application was received.")
+    notice_on: BusinessDate
+    effective_on: BusinessDate = Field(description="When the old contract ends (R-LC-8).")
+    received_on: BusinessDate = Field(description="When the new application was received.")
     options: Options | None = Field(default=None, description="Default: the options now.")
     onboarding_kind: OnboardingKind | None = Field(default=None, description="Default: as now.")
-    planned_installation_on: date | None = Field(
-        default=None, description="Default: the day after effective_on."
+    planned_installation_on: BusinessDate | None = Field(
+        default=None, validate_default=True, description="Default: the day after effective_on."
     )
+
+    @field_validator("planned_installation_on")
+    @classmethod
+    def _new_installation(cls, value: date | None, info: ValidationInfo) -> date | None:
+        """The new application's installation, given or by default, is a date of the
+        new application like any other (issue 9 §4, R-LC-1): in the window and not
+        before its receipt, refused here rather than when the application is filed."""
+        effective_on, received_on = info.data.get("effective_on"), info.data.get("received_on")
+        if value is None and effective_on is not None:
+            value = business_window().check_date(
+                effective_on + timedelta(days=1), what="the default, the day after effective_on"
+            )
+        if value is not None and received_on is not None and value < received_on:
+            raise ValueError(f"cannot be before received_on ({received_on})")
+        return value
 
 
 class PlanChangeRead(BaseModel):
@@ -123,8 +146,8 @@ class PlanChangeRead(BaseModel):
 class SuspensionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: BusinessDate
+    ends_on: BusinessDate | None = None
     reason: Literal["breach", "third_party_harm", "maintenance", "contractor_request", "other"]
 
 

@@ -14,10 +14,12 @@ from pydantic import (
 )
 
 from app.contracts.states import Status
-from app.core.validation import Email, Name, Phone
+from app.core.validation import BusinessDate, Count, Email, Name, Phone
 from app.pricing.catalogue import OnboardingKind, Plan
 
-LicenceIds = Annotated[int, Field(ge=1, le=1_000_000, description="IDs, 1 to 1,000,000 (R-CAT-2).")]
+LicenceIds = Annotated[
+    Count, Field(ge=1, le=1_000_000, description="IDs, 1 to 1,000,000 (R-CAT-2).")
+]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 
 
@@ -49,8 +51,10 @@ class ApplicationCreate(BaseModel):
     license_ids: LicenceIds
     options: Options = Field(default_factory=Options)
     onboarding_kind: OnboardingKind
-    received_on: date = Field(description="The day the carrier received the form.")
-    planned_installation_on: date = Field(description="導入予定日, the planned installation.")
+    received_on: BusinessDate = Field(description="The day the carrier received the form.")
+    planned_installation_on: BusinessDate = Field(
+        description="導入予定日, the planned installation."
+    )
     administrators: list[Administrator] = Field(
         min_length=2, max_length=2, description="Exactly two service administrators (R-LC-1)."
     )
@@ -88,34 +92,34 @@ class RejectRequest(BaseModel):
 
     reason: RejectionReason
     notice: Text = Field(description="The notice sent to the applicant (Art. 8.4).")
-    rejected_on: date | None = Field(default=None, description="Default: today.")
+    rejected_on: BusinessDate | None = Field(default=None, description="Default: today.")
 
 
 class WithdrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    withdrawn_on: date | None = Field(default=None, description="Default: today.")
+    withdrawn_on: BusinessDate | None = Field(default=None, description="Default: today.")
     reason: Text | None = None
 
 
 class OnboardingStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    started_on: date
+    started_on: BusinessDate
 
 
 class MilestoneDone(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    done_on: date
+    done_on: BusinessDate
 
 
 class InspectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inspected_on: date
+    inspected_on: BusinessDate
     result: Literal["accepted", "nonconforming"]
-    certificate_on: date | None = Field(
+    certificate_on: BusinessDate | None = Field(
         default=None,
         validate_default=True,
         description="Date of the inspection certificate; required when accepted.",
@@ -152,7 +156,9 @@ class InspectionCreate(BaseModel):
 class OnboardingComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    completed_on: date = Field(description="The completion date: the service start (Art. 10.1).")
+    completed_on: BusinessDate = Field(
+        description="The completion date: the service start (Art. 10.1)."
+    )
 
 
 # ---- read models ---------------------------------------------------------------------

@@ -119,9 +119,19 @@ def _check_non_renewal_notice(contract: Contract, notice_on: date, effective_on:
 
 
 async def plan(
-    session: AsyncSession, contract: Contract, data: TerminationCreate, today: date
+    session: AsyncSession,
+    contract: Contract,
+    data: TerminationCreate,
+    today: date,
+    *,
+    recording: bool = True,
 ) -> TerminationPlan:
-    """Validate a termination and price it; raises the error a request would get."""
+    """Validate a termination and price it; raises the error a request would get.
+
+    ``recording=False`` is a quote, which asks "what if" (issue 9 §3): a notice dated
+    after today is a question about that day, not a notice on file, so only recording
+    refuses it (``date_in_future``); every other rule applies to both alike.
+    """
     reason = data.reason
     rule = reason.rule
     _check_status(contract, reason, data.effective_on, today)
@@ -149,7 +159,7 @@ async def plan(
             rule="R-TERM-4",
             field="costs",
         )
-    if data.notice_on is not None:
+    if recording and data.notice_on is not None:
         ensure_not_future(data.notice_on, today, "notice_on", "R-TERM-3")
     if rule.needs_notice:
         if data.notice_on is None:
@@ -246,7 +256,7 @@ async def quote(
     earliest = earliest_effective_on(data.notice_on) if data.notice_on else None
     deadline = notice_deadline(data.effective_on) if data.reason.rule.needs_notice else None
     try:
-        result = await plan(session, contract, data, clock.today())
+        result = await plan(session, contract, data, clock.today(), recording=False)
     except (AppError, PricingError) as exc:
         facts = exc.facts
         found = facts.get("earliest_effective_on")

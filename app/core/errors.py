@@ -227,6 +227,11 @@ def _error_entry(err: Mapping[str, Any]) -> dict[str, Any]:
     rule = _field_rule(loc)
     if rule is not None:
         entry["rule"] = rule
+    # issue 9 §4: a date or month outside the business window names the window.
+    ctx = err.get("ctx") or {}
+    for key in ("first_allowed", "last_allowed"):
+        if key in ctx:
+            entry[key] = str(ctx[key])
     return entry
 
 

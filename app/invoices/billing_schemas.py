@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.validation import BusinessMonth
 from app.invoices.models import BillingRun
-
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-MonthText = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 
 
 class BillingRunCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    month: MonthText = Field(
+    month: BusinessMonth = Field(
         description="The service month to invoice, `YYYY-MM`; it must have ended (R-INV-1)."
     )
     dry_run: bool = Field(

@@ -11,8 +11,9 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.contracts.guards import load
 from app.core.database import SessionDep
+from app.core.validation import BusinessMonth
 from app.invoices import preview
-from app.invoices.billing_schemas import MONTH_PATTERN, InvoicePreviewRead
+from app.invoices.billing_schemas import InvoicePreviewRead
 from app.pricing.calendar import Month
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
@@ -23,7 +24,7 @@ Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORT
 @router.get("/{contract_id}/invoice-preview", operation_id="contracts-invoice-preview")
 async def invoice_preview(
     contract_id: ContractID,
-    month: Annotated[str, Query(pattern=MONTH_PATTERN, description="`YYYY-MM`, any month.")],
+    month: Annotated[BusinessMonth, Query(description="`YYYY-MM`, past or future.")],
     request: Request,
     session: SessionDep,
     actor: Reader,

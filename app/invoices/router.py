@@ -16,6 +16,7 @@ from app.auth.service import Principal
 from app.core.database import SessionDep
 from app.core.http import ClockDep
 from app.core.pagination import Page, PageParamsDep
+from app.core.validation import BusinessDate, BusinessMonth
 from app.invoices import credit_notes, late_charges, payments, pdf, receivables
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import (
@@ -35,7 +36,6 @@ router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 InvoiceID = Annotated[str, Path(max_length=40)]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def _read(view: receivables.InvoiceView, today: date, response: Response) -> InvoiceRead:
@@ -51,7 +51,7 @@ async def list_invoices(
     actor: Reader,
     contract_id: Annotated[str | None, Query(max_length=40)] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
-    month: Annotated[str | None, Query(pattern=MONTH, description="`YYYY-MM`.")] = None,
+    month: Annotated[BusinessMonth | None, Query(description="`YYYY-MM`.")] = None,
     status: Annotated[InvoiceStatus | None, Query(description="`overdue` is derived.")] = None,
 ) -> Page[InvoiceRead]:
     """Newest first. A portal key sees only its own customer's invoices."""
@@ -94,7 +94,7 @@ async def get_late_charge(
     session: SessionDep,
     clock: ClockDep,
     actor: Reader,
-    as_of: Annotated[date | None, Query(description="Default: today (Tokyo).")] = None,
+    as_of: Annotated[BusinessDate | None, Query(description="Default: today (Tokyo).")] = None,
 ) -> LateChargeRead:
     """R-CHG-7 as of a date, counting the payments made up to that date."""
     return await late_charges.late_charge(session, invoice_id, as_of or clock.today(), actor)

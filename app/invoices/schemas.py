@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_YEN = 10_000_000_000_000  # far above any invoice; keeps sums inside 64-bit integers
+from app.core.validation import BusinessDate, Yen
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -78,8 +78,8 @@ class InvoiceRead(BaseModel):
 class PaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    paid_on: date
-    amount: int = Field(gt=0, le=MAX_YEN, description="Yen received; at most the balance.")
+    paid_on: BusinessDate
+    amount: Yen = Field(description="Yen received; at most the balance.")
     reference: Annotated[
         str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)
     ] = None
@@ -125,7 +125,7 @@ class CreditNoteLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     description: Text
-    amount: int = Field(gt=0, le=MAX_YEN, description="Yen credited, before tax.")
+    amount: Yen = Field(description="Yen credited, before tax.")
     taxable: bool
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import register_field_rules
+from app.core.validation import BusinessDate
 from app.price_books.models import PriceBookVersion
 from app.pricing.catalogue import ChargeKind
 
@@ -28,7 +29,7 @@ Percent = Annotated[
     Decimal,
     Field(ge=0, le=100, max_digits=7, decimal_places=4, examples=["14.5"]),
 ]
-UnitPrice = Annotated[int, Field(ge=0, le=MAX_UNIT_PRICE)]
+UnitPrice = Annotated[int, Field(strict=True, ge=0, le=MAX_UNIT_PRICE)]
 
 
 class PriceBookCreate(BaseModel):
@@ -36,7 +37,7 @@ class PriceBookCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    effective_from: date = Field(
+    effective_from: BusinessDate = Field(
         description="The first day of a month no invoice has been issued for yet."
     )
     items: dict[str, UnitPrice] = Field(

@@ -5,6 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import register_field_rules
+from app.core.validation import BusinessDate
 from app.pricing.catalogue import MAX_LICENCE_IDS, MIN_LICENCE_IDS, OnboardingKind, Plan
 
 register_field_rules(
@@ -33,11 +34,15 @@ class QuoteCreate(BaseModel):
 
     plan: Plan
     license_ids: int = Field(
-        ge=MIN_LICENCE_IDS, le=MAX_LICENCE_IDS, description="Licence IDs (R-CAT-2).", examples=[50]
+        strict=True,
+        ge=MIN_LICENCE_IDS,
+        le=MAX_LICENCE_IDS,
+        description="Licence IDs (R-CAT-2).",
+        examples=[50],
     )
     options: QuoteOptions = Field(default_factory=QuoteOptions)
     onboarding_kind: OnboardingKind
-    on: date | None = Field(
+    on: BusinessDate | None = Field(
         default=None, description="The date whose price book applies; default today (Tokyo)."
     )
 

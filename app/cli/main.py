@@ -91,7 +91,7 @@ def serve(
     console.print(f"Listening on {listen_url(bind_host, bind_port)}", highlight=False)
     console.print(f"API docs: {listen_url(bind_host, bind_port, browse=True)}/docs")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
-    console.print(f"First API key: {scms} api-keys create --name me --role admin")
+    console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
 
 

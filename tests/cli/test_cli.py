@@ -94,8 +94,8 @@ def test_missing_database_is_one_line_saying_what_to_run_issue_9_s8(
         url = f"sqlite+aiosqlite:///{tmp_path / 'nowhere' / 'scms.db'}"
     else:
         asyncio.run(postgres_or_skip())
-        url = make_url(postgres_server_url()).set(database="scms_no_such_db")
-        url = url.render_as_string(hide_password=False)
+        missing = make_url(postgres_server_url()).set(database="scms_no_such_db")
+        url = missing.render_as_string(hide_password=False)
     monkeypatch.setenv("SCMS_DATABASE_URL", url)
     get_settings.cache_clear()
     try:

@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Multi-stage: dependencies are built in their own layer, the runtime image has no compiler
-# and runs as an unprivileged user. The entrypoint migrates, then serves.
+# Multi-stage: the project is built as a wheel and installed (non-editable) into a venv;
+# the runtime image has no compiler, no source tree and runs as an unprivileged user.
+# The entrypoint migrates, then serves.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -9,12 +10,13 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml constraints.txt README.md ./
-# setuptools and wheel stay in the venv: the runtime stage installs the project in place
-# (editable) without build isolation.
 RUN mkdir app && touch app/__init__.py \
-    && pip install "setuptools>=69" wheel \
     && pip install -c constraints.txt . \
     && pip uninstall -y scms
+# Then the project itself, non-editable: code, migrations and the invoice font (IPAex
+# Gothic, app/invoices/fonts) are package files in site-packages; nothing else is needed.
+COPY . .
+RUN pip install --no-deps . && rm -rf build
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
@@ -22,18 +24,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     SCMS_HOST=0.0.0.0 \
     SCMS_PORT=8000 \
     SCMS_DATABASE_URL=sqlite+aiosqlite:////var/lib/scms/scms.db
-# The Japanese font embedded in invoice PDFs (IPAex Gothic, IPA Font License).
-RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic \
-    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /srv/scms scms \
     && mkdir -p /var/lib/scms /srv/scms && chown scms /var/lib/scms
+# The SQLite database lives here: mount a volume (`-v scms-data:/var/lib/scms`) so it
+# outlives the container. Declared after the chown, so a new volume belongs to scms.
+VOLUME /var/lib/scms
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /srv/scms
-COPY pyproject.toml README.md ./
-COPY app ./app
-# Installed in place: the `scms` script; the migrations are in app/migrations.
-RUN pip install --no-deps --no-build-isolation -e .
 COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh
 USER scms
 EXPOSE 8000

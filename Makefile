@@ -5,10 +5,10 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 LINT_PATHS := $(wildcard app tests migrations bench)
-export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help
-.PHONY: help install fonts run test test-sqlite test-postgres lint format openapi bench migrate clean
+.PHONY: help install run test test-sqlite test-postgres lint format openapi bench migrate clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}'
@@ -21,24 +21,20 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP) ## Create .venv (when missing) and install the project with its dev tools
 
-INVOICE_FONT := /usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf
-fonts: ## Install the Japanese font invoice PDFs embed (Debian fonts-ipaexfont-gothic; needs root)
-	@test -f $(INVOICE_FONT) || { apt-get update -qq && apt-get install -y -qq fonts-ipaexfont-gothic; }
-
 run: install ## Migrate and serve the API on SCMS_HOST:SCMS_PORT (SQLite at ./var/scms.db by default)
 	$(BIN)/scms serve
 
 migrate: install ## Apply database migrations to SCMS_DATABASE_URL
 	$(BIN)/scms migrate
 
-test: install fonts ## Whole suite on SQLite, then on PostgreSQL (skipped when unreachable unless REQUIRE_POSTGRES=1)
+test: install ## Whole suite on SQLite, then on PostgreSQL (skipped when unreachable unless REQUIRE_POSTGRES=1)
 	$(BIN)/python -m pytest --db sqlite -q
 	$(BIN)/python -m pytest --db postgres -q
 
-test-sqlite: install fonts ## Whole suite on SQLite only
+test-sqlite: install ## Whole suite on SQLite only
 	$(BIN)/python -m pytest --db sqlite -q
 
-test-postgres: install fonts ## Whole suite on PostgreSQL only
+test-postgres: install ## Whole suite on PostgreSQL only
 	$(BIN)/python -m pytest --db postgres -q
 
 lint: install ## ruff (lint + format check) and mypy --strict

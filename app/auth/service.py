@@ -20,8 +20,9 @@ from app.auth.repository import ApiKeyRepository
 from app.auth.roles import Role
 from app.auth.schemas import ApiKeyCreate
 from app.core.clock import Clock
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.ids import new_id
+from app.customers.models import Customer
 
 KEY_PREFIX = "scms_"
 ENV_ADMIN_KEY_ID = "env-admin"
@@ -56,6 +57,16 @@ def _audited(key: ApiKey) -> dict[str, object]:
 async def create_key(
     session: AsyncSession, data: ApiKeyCreate, clock: Clock, actor: Principal | None = None
 ) -> tuple[ApiKey, str]:
+    if data.customer_id is not None and await session.get(Customer, data.customer_id) is None:
+        # A portal key sees one customer's data (R-PTN-3); bound to an id no customer has,
+        # it is a typo that would only show up as empty answers (issue 9 §8): refused.
+        raise Unprocessable(
+            f"No customer {data.customer_id}: a portal key must be bound to an existing customer.",
+            code="customer_not_found",
+            rule="R-PTN-3",
+            field="customer_id",
+            customer_id=data.customer_id,
+        )
     secret = generate_key()
     key = ApiKey(
         id=new_id("key"),

@@ -69,6 +69,7 @@ def bill_run(
     task = progress.add_task("bill-run", total=None, month=str(billing_month))
 
     def advance(done: int, total: int) -> None:
+        progress.start()  # from the first count on: no bar when the database fails first
         progress.update(task, completed=done, total=total)
 
     async def main() -> BillingRun:
@@ -88,11 +89,13 @@ def bill_run(
 
     started = time.perf_counter()
     try:
-        with progress:
-            run = asyncio.run(main())
+        run = asyncio.run(main())
     except AppError as exc:
+        progress.stop()
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from exc
+    finally:
+        progress.stop()
     elapsed = time.perf_counter() - started
     table = Table("run", "month", "status", "created", "existing", "failed", "duration")
     table.add_row(

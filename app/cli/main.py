@@ -6,6 +6,7 @@ Every command works against ``SCMS_DATABASE_URL`` (SQLite at ./var/scms.db by de
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,15 +14,16 @@ from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.measure import Measurement
+from rich.table import Column, Table
 
 from app.auth import service as keys
 from app.auth.models import ApiKey
 from app.auth.roles import Role
-from app.auth.schemas import ApiKeyCreate
+from app.auth.schemas import ApiKeyCreate, ApiKeyRead
 from app.cli.bill_run import bill_run
 from app.cli.contracts import contracts
-from app.cli.outage import OutageAwareGroup
+from app.cli.errors import OperatorErrors
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
@@ -29,9 +31,9 @@ from app.core.migrations import upgrade
 from app.core.settings import get_settings
 
 app = typer.Typer(
+    cls=OperatorErrors,  # an operator's mistake is one line, not a traceback (issue 9 §8)
     help="Secure Connect Managed Suite: contracts and billing.",
     no_args_is_help=True,
-    cls=OutageAwareGroup,  # the database away: one line, no traceback (issue 9 §7)
 )
 api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_keys, name="api-keys")
@@ -64,6 +66,13 @@ def migrate() -> None:
     console.print("[green]Database is at the latest migration.[/green]")
 
 
+def listen_url(host: str, port: int, *, browse: bool = False) -> str:
+    """The URL of ``host:port``; to browse, a wildcard address is named by its loopback."""
+    if browse and host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1" if host != "::" else "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: SCMS_HOST.")] = None,
@@ -79,9 +88,10 @@ def serve(
     if migrate_first:
         upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"API docs: http://{bind_host}:{bind_port}/docs")
+    console.print(f"Listening on {listen_url(bind_host, bind_port)}", highlight=False)
+    console.print(f"API docs: {listen_url(bind_host, bind_port, browse=True)}/docs")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
-    console.print(f"First API key: {scms} api-keys create --name me --role admin")
+    console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
 
 
@@ -120,7 +130,11 @@ def create_key(
         async with database.sessionmaker.begin() as session:
             return await keys.create_key(session, data, SystemClock(), CLI_ACTOR)
 
-    key, secret = _run(work)
+    try:
+        key, secret = _run(work)
+    except AppError as exc:  # no such customer
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
     console.print(f"Created API key {key.id} ({key.role}). It is shown once; keep it safe:")
     print(secret)
 
@@ -128,8 +142,9 @@ def create_key(
 @api_keys.command("list")
 def list_keys(
     include_revoked: Annotated[bool, typer.Option("--all", help="Show revoked keys too.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON array, as the API.")] = False,
 ) -> None:
-    """List API keys (never the keys themselves)."""
+    """List API keys (never the keys themselves); ids are never cut short."""
     from sqlalchemy import select
 
     async def work(database: Database) -> list[ApiKey]:
@@ -139,8 +154,26 @@ def list_keys(
                 stmt = stmt.where(ApiKey.revoked_at.is_(None))
             return list((await session.scalars(stmt)).all())
 
-    table = Table("id", "name", "role", "customer", "prefix", "created", "revoked")
-    for key in _run(work):
+    found = _run(work)
+    if as_json:
+        print(
+            json.dumps(
+                [ApiKeyRead.model_validate(k).model_dump(mode="json") for k in found],
+                ensure_ascii=False,
+            )
+        )
+        return
+    # Ids are copied into other commands: never folded nor cut short (issue 9 §8).
+    table = Table(
+        Column("id", no_wrap=True, overflow="ignore"),
+        "name",
+        "role",
+        Column("customer", no_wrap=True, overflow="ignore"),
+        "prefix",
+        "created",
+        "revoked",
+    )
+    for key in found:
         table.add_row(
             key.id,
             key.name,
@@ -150,7 +183,9 @@ def list_keys(
             key.created_at.isoformat(timespec="seconds"),
             key.revoked_at.isoformat(timespec="seconds") if key.revoked_at else "",
         )
-    console.print(table)
+    # As wide as the table needs: a narrow terminal wraps the lines, rich shrinks nothing.
+    needed = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    Console(width=max(console.width, needed)).print(table, crop=False)
 
 
 @api_keys.command("revoke")

@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/scms.db"
+# IPAex Gothic ships inside the package (app/invoices/fonts, with its licence): PDFs work
+# on any machine without a system font (issue 9 §8).
+BUNDLED_INVOICE_FONT = Path(__file__).resolve().parents[1] / "invoices" / "fonts" / "ipaexg.ttf"
 _REGISTRATION_NUMBER = re.compile(r"^T\d{13}$")
 
 
@@ -64,8 +67,8 @@ class Settings(BaseSettings):
     issuer_name: str = "アルテリア・ネットワークス株式会社"
     issuer_registration_number: str = "T0000000000000"
     invoice_font_path: Path = Field(
-        default=Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
-        description="Japanese TrueType font embedded in invoice PDFs (fonts-ipaexfont-gothic).",
+        default=BUNDLED_INVOICE_FONT,
+        description="Japanese TrueType font embedded in invoice PDFs (default: the bundled one).",
     )
 
     @field_validator("database_url")

@@ -4,9 +4,9 @@ Shows the issuer's name and registration number, the recipient (御中), the iss
 service month, every line (item, description, quantity, unit price, amount, 課税/非課税),
 the 10 % taxable subtotal, the tax, the non-taxable subtotal, the total and the due date.
 
-Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, Debian
-``fonts-ipaexfont-gothic``) is embedded as a subset with its Unicode map, so the text can
-be searched and extracted. Its path is ``settings.invoice_font_path``.
+Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, shipped
+in ``app/invoices/fonts`` with its licence) is embedded as a subset with its Unicode map,
+so the text can be searched and extracted. Its path is ``settings.invoice_font_path``.
 """
 
 from __future__ import annotations
@@ -57,8 +57,8 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
     """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
     if not font_path.is_file():
         raise FontMissing(
-            f"The Japanese font {font_path} is missing; install the Debian package "
-            "fonts-ipaexfont-gothic or set SCMS_INVOICE_FONT_PATH.",
+            f"The Japanese font {font_path} is missing; point SCMS_INVOICE_FONT_PATH at a "
+            "TrueType font, or unset it to use the one shipped with scms.",
             font_path=str(font_path),
         )
     invoice = view.invoice

@@ -15,6 +15,7 @@ from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import KeyFactory
 from tests.support.databases import BoundDatabase
+from tests.support.factories import customer_body
 
 NON_ADMIN_ROLES = ["operator", "crm", "partner"]
 
@@ -205,3 +206,29 @@ async def test_creating_and_revoking_keys_is_in_the_operation_log(
     assert records[1].after["revoked_at"] is not None
     assert all("key_hash" not in (r.after or {}) for r in records)
     assert created["key"] not in str([r.after for r in records])
+
+
+async def test_portal_key_for_a_customer_that_does_not_exist_is_422_issue_9_s8(
+    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+) -> None:
+    """A portal key is bound to a customer that exists; an unknown id is refused, naming it,
+    and no key is made. (Portal without a customer, or another role with one: 422 too.)"""
+    body = {"name": "portal", "role": "portal", "customer_id": "cus_nope"}
+    response = await client.post("/v1/api-keys", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["code"] == "customer_not_found"
+    assert problem["customer_id"] == "cus_nope"
+    assert "cus_nope" in problem["detail"]
+    stored = await session.scalars(select(ApiKey).where(ApiKey.customer_id == "cus_nope"))
+    assert stored.all() == []
+    for refused in (
+        {"name": "p", "role": "portal"},
+        {"name": "c", "role": "crm", "customer_id": "cus_nope"},
+    ):
+        assert (await client.post("/v1/api-keys", json=refused, headers=admin)).status_code == 422
+    customer = await client.post("/v1/customers", json=customer_body(), headers=admin)
+    body["customer_id"] = customer.json()["id"]
+    created = await client.post("/v1/api-keys", json=body, headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["customer_id"] == body["customer_id"]

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from app.cli.main import app
 from app.core.settings import get_settings
-from tests.support.databases import fresh_database
+from tests.support.databases import fresh_database, postgres_or_skip, postgres_server_url
 
 runner = CliRunner()
 
@@ -20,7 +22,11 @@ runner = CliRunner()
 def cli_database(db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     loop = asyncio.new_event_loop()
     manager = fresh_database(db_kind, tmp_path)
-    url = loop.run_until_complete(manager.__aenter__())
+    try:
+        url = loop.run_until_complete(manager.__aenter__())
+    except BaseException:  # a skip too: no PostgreSQL answers
+        loop.close()
+        raise
     monkeypatch.setenv("SCMS_DATABASE_URL", url)
     get_settings.cache_clear()
     try:
@@ -60,3 +66,118 @@ def test_unknown_role_is_refused_with_the_choices(cli_database: str) -> None:
     result = runner.invoke(app, ["api-keys", "create", "--name", "p", "--role", "wizard"])
     assert result.exit_code != 0
     assert "admin" in result.output
+
+
+def test_unmigrated_database_is_one_line_naming_scms_migrate_issue_9_s8(cli_database: str) -> None:
+    """Every command on a database no migration has made: one line, exit 1, no traceback."""
+    for args in (
+        ["api-keys", "list"],
+        ["api-keys", "create", "--name", "ops", "--role", "operator"],
+        ["api-keys", "revoke", "key_x"],
+        ["contracts", "roll", "--as-of", "2026-11-24"],
+        ["bill-run", "--month", "2026-10"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1, (args, result.output)
+        assert "scms migrate" in lines[0]
+
+
+def test_missing_database_is_one_line_saying_what_to_run_issue_9_s8(
+    db_kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a file not made yet; PostgreSQL: a database the server does not have."""
+    if db_kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'nowhere' / 'scms.db'}"
+    else:
+        asyncio.run(postgres_or_skip())
+        missing = make_url(postgres_server_url()).set(database="scms_no_such_db")
+        url = missing.render_as_string(hide_password=False)
+    monkeypatch.setenv("SCMS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        commands = [["api-keys", "list"]] + ([["migrate"]] if db_kind == "postgres" else [])
+        for args in commands:
+            result = runner.invoke(app, args)
+            assert result.exit_code == 1, result.output
+            assert "Traceback" not in result.output
+            assert len(result.output.strip().splitlines()) == 1, result.output
+            assert "scms migrate" in result.output
+            if db_kind == "postgres":
+                assert "no database 'scms_no_such_db'" in result.output
+    finally:
+        get_settings.cache_clear()
+
+
+def test_api_keys_list_never_cuts_ids_and_has_json_issue_9_s8(
+    cli_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "40")  # a narrow terminal: rich would shrink the columns
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    long_name = "Salesforce integration for the 大阪 sales office " * 3
+    created = runner.invoke(app, ["api-keys", "create", "--name", long_name, "--role", "crm"])
+    assert created.exit_code == 0, created.output
+    key_id = created.output.split("Created API key ")[1].split()[0]
+    listed = runner.invoke(app, ["api-keys", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert key_id in listed.output
+    as_json = runner.invoke(app, ["api-keys", "list", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    keys = json.loads(as_json.output)
+    assert [(k["id"], k["name"], k["role"]) for k in keys] == [(key_id, long_name, "crm")]
+    assert set(keys[0]) == {
+        "id",
+        "name",
+        "role",
+        "customer_id",
+        "key_prefix",
+        "created_at",
+        "revoked_at",
+    }
+    assert runner.invoke(app, ["api-keys", "revoke", key_id]).exit_code == 0
+    assert json.loads(runner.invoke(app, ["api-keys", "list", "--json"]).output) == []
+    revoked = json.loads(runner.invoke(app, ["api-keys", "list", "--json", "--all"]).output)
+    assert revoked[0]["revoked_at"] is not None
+
+
+def test_portal_key_for_a_customer_that_does_not_exist_is_refused_issue_9_s8(
+    cli_database: str,
+) -> None:
+    assert runner.invoke(app, ["migrate"]).exit_code == 0
+    args = ["api-keys", "create", "--name", "p", "--role", "portal", "--customer-id", "cus_nope"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "No customer cus_nope" in result.output
+    assert "Traceback" not in result.output
+    assert "scms_" not in result.output  # no key was made
+    crm = ["api-keys", "create", "--name", "c", "--role", "crm", "--customer-id", "cus_nope"]
+    refused = runner.invoke(app, crm)
+    assert refused.exit_code == 2
+    assert "only a portal key" in refused.output
+    listed = runner.invoke(app, ["api-keys", "list", "--json"])
+    assert json.loads(listed.output) == []
+
+
+@pytest.mark.parametrize(
+    ("host", "listening", "docs"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:8123", "http://127.0.0.1:8123/docs"),
+        ("0.0.0.0", "http://0.0.0.0:8123", "http://127.0.0.1:8123/docs"),
+        ("::", "http://[::]:8123", "http://[::1]:8123/docs"),
+    ],
+)
+def test_serve_says_where_it_listens_issue_9_s8(
+    monkeypatch: pytest.MonkeyPatch, host: str, listening: str, docs: str
+) -> None:
+    import uvicorn
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
+    result = runner.invoke(app, ["serve", "--no-migrate", "--host", host, "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert served == {"host": host, "port": 8123, "log_level": "warning"}
+    assert f"Listening on {listening}" in result.output
+    assert f"API docs: {docs}" in result.output

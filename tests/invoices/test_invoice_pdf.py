@@ -113,3 +113,35 @@ async def test_pdf_for_portal_and_a_clear_error_without_the_font(
     response = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=admin)
     assert response.status_code == 503
     assert response.json()["code"] == "invoice_font_missing"
+
+
+def test_the_invoice_font_ships_with_the_package_issue_9_s8(project_root: Path) -> None:
+    """No system font, no `make fonts`: the default font is the TrueType file in the
+    package, its licence beside it, and pyproject's package-data puts both in the wheel."""
+    import fnmatch
+    import struct
+    import tomllib
+
+    from app.core.settings import Settings
+
+    font = Settings().invoice_font_path
+    package = project_root / "app" / "invoices"
+    assert font == package / "fonts" / "ipaexg.ttf"
+    assert font.is_file()
+    with font.open("rb") as f:
+        head = f.read(12)
+        tables = f.read(16 * struct.unpack(">H", head[4:6])[0])
+    # TrueType outlines (sfnt 1.0 with a glyf table, not CFF's "OTTO"): pypdf extracts text.
+    assert head[:4] == b"\x00\x01\x00\x00"
+    tags = {tables[i : i + 4] for i in range(0, len(tables), 16)}
+    assert b"glyf" in tags
+    assert b"CFF " not in tags
+    assert "IPA Font License Agreement v1.0" in (
+        font.parent / "IPA_Font_License_Agreement_v1.0.txt"
+    ).read_text(encoding="utf-8")
+    pyproject = tomllib.loads((project_root / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = pyproject["tool"]["setuptools"]["package-data"]["app.invoices"]
+    shipped = {p.relative_to(package).as_posix() for p in (package / "fonts").iterdir()}
+    for name in ("fonts/ipaexg.ttf", "fonts/IPA_Font_License_Agreement_v1.0.txt"):
+        assert name in shipped
+        assert any(fnmatch.fnmatch(name, g) for g in globs), f"{name} is not package data"

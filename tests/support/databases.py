@@ -6,15 +6,20 @@ import os
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
 from app.core.database import Database
 
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# The server to test on, and the database to connect to there: each run creates and drops
+# its own database through it, so the maintenance database every cluster has is the default
+# (a stock PostgreSQL needs nothing made first, issue 9 §8).
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 def postgres_server_url() -> str:
@@ -25,14 +30,59 @@ def _asyncpg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def postgres_reachable() -> str | None:
-    """None when the server answers, else why not."""
+@dataclass(frozen=True)
+class PostgresProblem:
+    """Why the test server cannot be used; ``answered`` when a server is there after all
+    (a wrong database name or a refused login is a mistake to fix, not a server to skip)."""
+
+    message: str
+    answered: bool
+
+    def __str__(self) -> str:
+        return self.message
+
+
+async def postgres_reachable(url: str | None = None) -> PostgresProblem | None:
+    """None when the server answers on the database ``url`` names, else what is wrong:
+    "server unreachable" (nothing answers) told apart from "database missing"."""
+    url = url or postgres_server_url()
+    parsed = make_url(url)
+    where = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     try:
-        conn = await asyncpg.connect(_asyncpg_dsn(postgres_server_url()), timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
-        return f"{type(exc).__name__}: {exc}"
+        conn = await asyncpg.connect(_asyncpg_dsn(url), timeout=5)
+    except asyncpg.InvalidCatalogNameError:
+        return PostgresProblem(
+            f"database missing: the PostgreSQL server at {where} answers but has no database "
+            f"{parsed.database!r} (SCMS_TEST_POSTGRES_URL). Name one that exists, such as the "
+            "maintenance database: postgresql+asyncpg://postgres@127.0.0.1:5432/postgres "
+            "(each run creates and drops its own database through it).",
+            answered=True,
+        )
+    except asyncpg.PostgresError as exc:
+        return PostgresProblem(
+            f"server refused the connection: the PostgreSQL server at {where} answers but "
+            f"refuses SCMS_TEST_POSTGRES_URL ({type(exc).__name__}: {exc}).",
+            answered=True,
+        )
+    except (OSError, TimeoutError, asyncpg.InterfaceError) as exc:
+        return PostgresProblem(
+            f"server unreachable: no PostgreSQL answers at {where} "
+            f"(SCMS_TEST_POSTGRES_URL; {type(exc).__name__}: {exc}).",
+            answered=False,
+        )
     await conn.close()
     return None
+
+
+async def postgres_or_skip() -> None:
+    """Skip the test when no PostgreSQL answers (fail with REQUIRE_POSTGRES=1); fail when
+    one answers but refuses (no such database, say): that is a mistake to fix, not skip."""
+    problem = await postgres_reachable()
+    if problem is None:
+        return
+    if problem.answered or os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"PostgreSQL cannot be used: {problem}", pytrace=False)
+    pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
 @asynccontextmanager
@@ -42,6 +92,7 @@ async def fresh_database(kind: str, directory: Path) -> AsyncIterator[str]:
         path = directory / f"scms-{secrets.token_hex(4)}.db"
         yield f"sqlite+aiosqlite:///{path}"
         return
+    await postgres_or_skip()
     server = postgres_server_url()
     name = f"scms_test_{os.getpid()}_{secrets.token_hex(4)}"
     admin = await asyncpg.connect(_asyncpg_dsn(server))

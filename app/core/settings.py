@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=Path("/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"),
         description="Japanese TrueType font embedded in invoice PDFs (fonts-ipaexfont-gothic).",
     )
+    # issue 9 §5: a larger body is 413 before it is read (app/core/guard.py).
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -205,3 +205,15 @@ async def test_creating_and_revoking_keys_is_in_the_operation_log(
     assert records[1].after["revoked_at"] is not None
     assert all("key_hash" not in (r.after or {}) for r in records)
     assert created["key"] not in str([r.after for r in records])
+
+
+async def test_issue_9_s5_an_empty_customer_id_is_422_not_500(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Found by `make fuzz`: "" passed the "only portal keys name a customer" check and
+    broke the table's constraint (a 500)."""
+    for role in ("partner", "portal"):
+        body = {"name": "x", "role": role, "customer_id": ""}
+        response = await client.post("/v1/api-keys", json=body, headers=admin)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "validation_error"

@@ -57,5 +57,13 @@ bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreS
 	@$(BIN)/python bench/pricing_bench.py
 	@$(BIN)/python bench/bill_run_bench.py
 
+# issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
+FUZZ_SECONDS ?= 150
+FUZZ_CHECKS ?= not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+.PHONY: fuzz
+fuzz: install fonts ## Schema fuzzing, SQLite then PostgreSQL, FUZZ_SECONDS each; 0 failures or it fails
+	$(BIN)/python -m tests.fuzz.run --db sqlite --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS)
+	$(BIN)/python -m tests.fuzz.run --db postgres --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS)
+
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache var

@@ -11,8 +11,10 @@ One pure-ASGI middleware, in this order, each step answering problem+json itself
 4. A body that is not JSON is 415 ``unsupported_media_type`` (the API speaks only JSON).
 5. The body is read in its chunks, counted as they come: one over the limit is 413 with
    at most one chunk past the limit in memory (chunked bodies carry no Content-Length).
-6. A JSON string holding a NUL or a lone surrogate (neither can be stored; the second
-   cannot even be encoded as UTF-8) is 422 ``invalid_character`` naming the field.
+6. A body that is not UTF-8, or a JSON string holding a NUL or a lone surrogate (neither
+   can be stored; the second cannot even be encoded as UTF-8), is 422
+   ``invalid_character`` naming the field (FastAPI answered bytes it could not decode
+   with a bare 400).
 
 The body, at most ``SCMS_MAX_BODY_BYTES``, is then handed on to the route unchanged.
 Errors are raised as :class:`AppError` and rendered by the application's own exception
@@ -52,20 +54,21 @@ class UnsupportedMediaType(AppError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
 
 
-def _invalid_character(where: str, field: str) -> Unprocessable:
+_NUL_MESSAGE = "Contains a NUL character or an unpaired surrogate."
+
+
+def _invalid_character(where: str, field: str, message: str = _NUL_MESSAGE) -> Unprocessable:
     what = "the path" if where == "path" else f"{where} {field!r}"
-    return Unprocessable(
+    detail = (
         f"A NUL character or an unpaired surrogate in {what} cannot be stored; "
-        "remove it and send the request again.",
+        "remove it and send the request again."
+        if message is _NUL_MESSAGE
+        else f"The body is not UTF-8 text: {message[0].lower()}{message[1:]}"
+    )
+    return Unprocessable(
+        detail,
         code="invalid_character",
-        errors=[
-            {
-                "field": field,
-                "in": where,
-                "message": "Contains a NUL character or an unpaired surrogate.",
-                "type": "invalid_character",
-            }
-        ],
+        errors=[{"field": field, "in": where, "message": message, "type": "invalid_character"}],
     )
 
 
@@ -126,10 +129,18 @@ def _bad_strings(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
 
 
 def check_json_text(body: bytes) -> None:
-    """422 ``invalid_character`` when a JSON string holds a NUL or an unpaired surrogate.
+    """422 ``invalid_character`` when the body is not UTF-8 (RFC 8259 §8.1) or a JSON string
+    holds a NUL or an unpaired surrogate.
 
     A body that is not valid JSON passes: the route's own parsing reports where it breaks.
     """
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _invalid_character(
+                "body", "body", f"Byte {exc.start} is not UTF-8; send JSON as UTF-8."
+            ) from exc
     if not _SUSPECT_ESCAPE.search(body):
         return
     try:

@@ -125,6 +125,19 @@ async def test_issue_9_s5_an_unpaired_surrogate_in_json_is_422(
     _invalid_character(response, "body", "name")
 
 
+async def test_issue_9_s5_a_body_that_is_not_utf8_is_422_naming_the_byte(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Found by `make fuzz`: FastAPI answered undecodable bytes with a bare 400."""
+    raw = '{"name": "株式会社"}'.encode("shift_jis")
+    response = await client.post(
+        "/v1/customers", content=raw, headers={**admin, "content-type": "application/json"}
+    )
+    body = _problem(response, 422, "invalid_character")
+    assert body["errors"][0]["in"] == "body"
+    assert body["errors"][0]["message"] == "Byte 10 is not UTF-8; send JSON as UTF-8."
+
+
 async def test_issue_9_s5_escapes_that_are_not_nul_pass(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

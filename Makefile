@@ -56,6 +56,7 @@ openapi: install ## Rewrite openapi/openapi.json from the app
 bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreSQL (SCMS_BENCH_POSTGRES_URL)
 	@$(BIN)/python bench/pricing_bench.py
 	@$(BIN)/python bench/bill_run_bench.py
+	@$(BIN)/python bench/body_guard_bench.py
 
 # issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
 FUZZ_SECONDS ?= 150

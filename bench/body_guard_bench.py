@@ -81,6 +81,7 @@ async def main() -> None:
             transport = httpx.ASGITransport(app=app)
             key = {"Authorization": f"Bearer {secret}"}
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+                await client.get("/v1/customers")  # warm-up: the first request pays imports
                 for name, headers, with_length in (
                     ("no key, Content-Length", {}, True),
                     ("no key, chunked", {}, False),

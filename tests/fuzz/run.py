@@ -112,7 +112,8 @@ async def fuzz(db: str, max_time: int, checks: list[str], seed_value: int, worke
                     "SCMS_FUZZ_IDS": str(ids_file),
                 }
                 _say(f"fuzzing {db} for {max_time} s: checks {', '.join(checks)}")
-                process = await asyncio.create_subprocess_exec(*command, env=env)
+                # In the temp folder: schemathesis leaves its cache in the working directory.
+                process = await asyncio.create_subprocess_exec(*command, env=env, cwd=folder)
                 code = await process.wait()
                 server.should_exit = True
                 await serving

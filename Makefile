@@ -63,8 +63,9 @@ FUZZ_SECONDS ?= 150
 FUZZ_CHECKS ?= not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
 .PHONY: fuzz
 fuzz: install fonts ## Schema fuzzing, SQLite then PostgreSQL, FUZZ_SECONDS each; 0 failures or it fails
-	$(BIN)/python -m tests.fuzz.run --db sqlite --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS)
-	$(BIN)/python -m tests.fuzz.run --db postgres --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS)
+	@status=0; for db in sqlite postgres; do \
+	  $(BIN)/python -m tests.fuzz.run --db $$db --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS) || status=1; \
+	done; exit $$status
 
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache var

@@ -52,6 +52,16 @@ openapi: install ## Rewrite openapi/openapi.json from the app
 bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreSQL (SCMS_BENCH_POSTGRES_URL)
 	@$(BIN)/python bench/pricing_bench.py
 	@$(BIN)/python bench/bill_run_bench.py
+	@$(BIN)/python bench/body_guard_bench.py
+
+# issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
+FUZZ_SECONDS ?= 150
+FUZZ_CHECKS ?= not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance
+.PHONY: fuzz
+fuzz: install ## Schema fuzzing, SQLite then PostgreSQL, FUZZ_SECONDS each; 0 failures or it fails
+	@status=0; for db in sqlite postgres; do \
+	  $(BIN)/python -m tests.fuzz.run --db $$db --max-time $(FUZZ_SECONDS) --checks $(FUZZ_CHECKS) || status=1; \
+	done; exit $$status
 
 clean: ## Remove the virtualenv, caches and the local SQLite database
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache var

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from app.auth.dependencies import authenticate_request
 from app.auth.router import router as api_keys_router
 from app.charges.router import router as charges_router
 from app.contracts.changes_router import router as changes_router
@@ -16,6 +17,7 @@ from app.core.clock import Clock, SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
+from app.core.guard import RequestGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.settings import Settings, get_settings
@@ -71,6 +73,12 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
+    # Inside the request context (ids, logs): the key and the input are checked first.
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        authenticate=authenticate_request,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_keys_router)

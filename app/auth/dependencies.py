@@ -1,6 +1,10 @@
-"""The one dependency every /v1 route declares, with the roles it allows.
+"""Who is calling: the key check every /v1 request passes, and the role check per route.
 
-No key, or an unknown or revoked key: 401. A key whose role is not allowed: 403. Admin
+The key is checked once per request, by :func:`authenticate_request`, which the request
+guard (app/core/guard.py) runs for every /v1 path before the body is read: no key, or
+an unknown or revoked key, is 401 without reading a byte of a body that may be large.
+The principal it resolves waits in the request's state for :func:`require`, which each
+route declares with the roles it allows: a key whose role is not allowed is 403. Admin
 keys are allowed everywhere. Customer scoping (404 for another customer's object) is
 applied where the object is loaded, through ``Principal.sees_customer``.
 """
@@ -8,45 +12,79 @@ applied where the object is loaded, through ``Principal.sees_customer``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
 from app.auth.roles import Role
 from app.auth.service import Principal, authenticate
-from app.core.database import SessionDep
+from app.core.database import Database
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer scms_…`")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scms"'}
+PRINCIPAL_STATE = "principal"
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _presented_key(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization":
+            text: str = value.decode("latin-1")
+            scheme, _, key = text.partition(" ")
+            if scheme.lower() == "bearer" and key.strip():
+                return key.strip()
+            return None
+    return None
+
+
+async def authenticate_request(scope: Scope) -> None:
+    """Resolve the request's API key into a Principal in its state, or raise 401."""
+    presented = _presented_key(scope)
+    if presented is None:
+        raise Unauthenticated(
+            "Send an API key as 'Authorization: Bearer <key>'.",
+            code="missing_api_key",
+            headers=_CHALLENGE,
+        )
+    app = scope["app"]
+    settings: Settings = app.state.settings
+    database: Database = app.state.database
+    env_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
+    # Its own short session: the route's unit of work has not begun (and may never).
+    async with database.sessionmaker() as session:
+        principal = await authenticate(session, presented, env_key)
+    if principal is None:
+        raise Unauthenticated(
+            "The API key is unknown or revoked.", code="invalid_api_key", headers=_CHALLENGE
+        )
+    state = scope.setdefault("state", {})
+    state["api_key_id"] = principal.key_id
+    state[PRINCIPAL_STATE] = Principal(
+        key_id=principal.key_id,
+        role=principal.role,
+        customer_id=principal.customer_id,
+        request_id=state.get("request_id"),
+    )
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles) | {Role.ADMIN}
 
-    async def dependency(
-        request: Request, session: SessionDep, credentials: BearerDep
-    ) -> Principal:
-        if credentials is None or not credentials.credentials:
+    # ``credentials`` is not read: declaring it documents the Bearer scheme in OpenAPI.
+    async def dependency(request: Request, credentials: BearerDep) -> Principal:
+        principal = request.scope.get("state", {}).get(PRINCIPAL_STATE)
+        if not isinstance(principal, Principal):
+            # Only a route outside the guard's /v1 prefix gets here: refuse, never guess.
             raise Unauthenticated(
                 "Send an API key as 'Authorization: Bearer <key>'.",
                 code="missing_api_key",
                 headers=_CHALLENGE,
             )
-        settings: Settings = request.app.state.settings
-        env_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
-        principal = await authenticate(session, credentials.credentials, env_key)
-        if principal is None:
-            raise Unauthenticated(
-                "The API key is unknown or revoked.", code="invalid_api_key", headers=_CHALLENGE
-            )
-        request.state.api_key_id = principal.key_id
-        principal = replace(principal, request_id=request.scope["state"].get("request_id"))
         if principal.role not in allowed:
             raise Forbidden(
                 f"A {principal.role.value} key may not do this.",

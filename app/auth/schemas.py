@@ -13,7 +13,10 @@ class ApiKeyCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200, examples=["Salesforce integration"])
     role: Role
     customer_id: str | None = Field(
-        default=None, max_length=40, description="Required for, and only for, the portal role."
+        default=None,
+        min_length=1,
+        max_length=40,
+        description="Required for, and only for, the portal role.",
     )
 
     @model_validator(mode="after")

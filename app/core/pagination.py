@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, cast
@@ -24,6 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.errors import Unprocessable
 
 T = TypeVar("T")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 Row = TypeVar("Row")
 
 
@@ -55,15 +57,26 @@ def encode_cursor(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid_cursor() -> Unprocessable:
+    return Unprocessable(
+        "The cursor is not one this API produced; pass next_cursor unchanged.",
+        code="invalid_cursor",
+    )
+
+
+def cursor_text(value: Any) -> str:
+    """A cursor's text key, as the API wrote it: a string that a database can compare."""
+    if not isinstance(value, str) or len(value) > 200 or _UNSTORABLE.search(value):
+        raise ValueError("not a key this API writes")
+    return value
+
+
 def decode_cursor(cursor: str, width: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable(
-            "The cursor is not one this API produced; pass next_cursor unchanged.",
-            code="invalid_cursor",
-        ) from exc
+    except (binascii.Error, ValueError, UnicodeError, RecursionError) as exc:
+        raise _invalid_cursor() from exc
     if not isinstance(values, list) or len(values) != width:
         raise Unprocessable(
             "The cursor does not belong to this list; pass next_cursor unchanged.",
@@ -81,16 +94,21 @@ async def paginate(
     params: PageParams,
     parse: Sequence[Callable[[Any], Any]] | None = None,
 ) -> tuple[list[Row], str | None]:
-    """Newest first by ``keys`` (descending); ``key_of`` gives an item's key values."""
+    """Newest first by ``keys`` (descending); ``key_of`` gives an item's key values.
+
+    ``parse`` turns each cursor value back into its key's type (raising ValueError or
+    TypeError for one this API did not write); text keys by default (:func:`cursor_text`).
+    """
     if params.cursor is not None:
         values = decode_cursor(params.cursor, len(keys))
-        if parse is not None:
-            try:
-                values = [fn(v) for fn, v in zip(parse, values, strict=True)]
-            except (TypeError, ValueError) as exc:
-                raise Unprocessable(
-                    "The cursor is not one this API produced.", code="invalid_cursor"
-                ) from exc
+        # Every value is checked for the type of its key: a number, a list or a NUL
+        # where the key is text would reach the database and be a 500 there (issue 9 §5).
+        try:
+            values = [
+                fn(v) for fn, v in zip(parse or [cursor_text] * len(keys), values, strict=True)
+            ]
+        except (TypeError, ValueError) as exc:
+            raise _invalid_cursor() from exc
         stmt = stmt.where(tuple_(*keys) < tuple_(*values))
     stmt = stmt.order_by(*(k.desc() for k in keys)).limit(params.limit + 1)
     rows = cast(list[Row], list((await session.scalars(stmt)).all()))

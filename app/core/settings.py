@@ -70,6 +70,10 @@ class Settings(BaseSettings):
         default=BUNDLED_INVOICE_FONT,
         description="Japanese TrueType font embedded in invoice PDFs (default: the bundled one).",
     )
+    # issue 9 §5: a larger body is 413 before it is read (app/core/guard.py).
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, cursor_text, paginate
 from app.price_books.models import PriceBookVersion
 
 
@@ -38,5 +38,5 @@ class PriceBookRepository:
             keys=[PriceBookVersion.effective_from, PriceBookVersion.id],
             key_of=lambda v: [v.effective_from, v.id],
             params=params,
-            parse=[date.fromisoformat, str],
+            parse=[date.fromisoformat, cursor_text],
         )

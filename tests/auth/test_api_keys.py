@@ -232,3 +232,14 @@ async def test_portal_key_for_a_customer_that_does_not_exist_is_422_issue_9_s8(
     created = await client.post("/v1/api-keys", json=body, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["customer_id"] == body["customer_id"]
+
+async def test_issue_9_s5_an_empty_customer_id_is_422_not_500(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Found by `make fuzz`: "" passed the "only portal keys name a customer" check and
+    broke the table's constraint (a 500)."""
+    for role in ("partner", "portal"):
+        body = {"name": "x", "role": role, "customer_id": ""}
+        response = await client.post("/v1/api-keys", json=body, headers=admin)
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "validation_error"

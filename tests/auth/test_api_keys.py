@@ -233,6 +233,7 @@ async def test_portal_key_for_a_customer_that_does_not_exist_is_422_issue_9_s8(
     assert created.status_code == 201, created.text
     assert created.json()["customer_id"] == body["customer_id"]
 
+
 async def test_issue_9_s5_an_empty_customer_id_is_422_not_500(
     client: httpx.AsyncClient, admin: dict[str, str]
 ) -> None:

@@ -38,6 +38,7 @@ from app.contracts.schemas import ContractRead
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import ClockDep
+from app.core.pagination import Page, PageParamsDep
 from app.invoices import receivables
 from app.invoices.schemas import CreditNoteSummary
 from app.pricing.early_termination import Party, TerminationReason
@@ -50,12 +51,18 @@ Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORT
 Terminator = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PORTAL))]
 
 
-@router.get("/license-changes", operation_id="contracts-license-changes-list")
+@router.get(
+    "/license-changes",
+    operation_id="contracts-license-changes-list",
+    summary="List a contract's licence changes",
+)
 async def list_licence_changes(
-    contract_id: ContractID, session: SessionDep, actor: Reader
-) -> list[LicenceChangeRead]:
-    """The licence history, oldest first (R-LC-7)."""
-    return await licences.history(session, contract_id, actor)
+    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
+) -> Page[LicenceChangeRead]:
+    """The licence history, newest `effective_on` first, each decrease with its partial
+    early-termination charge (R-LC-7, R-CHG-5)."""
+    items, cursor = await licences.history(session, contract_id, actor, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.post(
@@ -205,9 +212,16 @@ async def suspend(
     return await suspensions.suspend(session, contract_id, data, actor, clock)
 
 
-@router.get("/suspensions", operation_id="contracts-suspensions-list")
+@router.get(
+    "/suspensions",
+    operation_id="contracts-suspensions-list",
+    summary="List a contract's suspensions",
+)
 async def list_suspensions(
-    contract_id: ContractID, session: SessionDep, actor: Reader
-) -> list[SuspensionRead]:
+    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
+) -> Page[SuspensionRead]:
+    """The contract's suspension periods, the latest start first (R-LC-9); billing goes
+    on while suspended."""
     contract = await load(session, contract_id, actor)
-    return await suspensions.list_suspensions(session, contract.id)
+    items, cursor = await suspensions.list_suspensions(session, contract.id, page)
+    return Page(items=items, next_cursor=cursor)

@@ -18,6 +18,7 @@ from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import TAGS, install_openapi
 from app.core.settings import Settings, get_settings
 from app.customers.router import router as customers_router
 from app.health.router import router as health_router
@@ -63,6 +64,7 @@ def create_app(
         title="Secure Connect Managed Suite – contracts and billing",
         version="1.0.0",
         description=API_DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -72,6 +74,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_keys_router)

@@ -24,6 +24,8 @@ _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scms"'}
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# Each require(...) dependency → the roles it lets in; the OpenAPI builder documents them.
+REQUIRED_ROLES: dict[Callable[..., Awaitable[Principal]], frozenset[Role]] = {}
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
@@ -56,6 +58,7 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in allowed))
+    REQUIRED_ROLES[dependency] = allowed
     return dependency
 
 

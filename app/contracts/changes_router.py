@@ -38,6 +38,7 @@ from app.contracts.schemas import ContractRead
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.invoices import receivables
 from app.invoices.schemas import CreditNoteSummary
@@ -69,6 +70,8 @@ async def list_licence_changes(
     "/license-changes",
     status_code=status.HTTP_201_CREATED,
     operation_id="contracts-license-changes-create",
+    summary="Change the number of licences",
+    openapi_extra=documents(409),
 )
 async def change_licences(
     contract_id: ContractID,
@@ -77,10 +80,17 @@ async def change_licences(
     clock: ClockDep,
     actor: Operator,
 ) -> LicenceChangeRead:
+    """An increase applies from its date; a decrease needs notice and records its partial
+    early-termination charge in the ledger (R-LC-7, R-CHG-5)."""
     return await licences.change_licences(session, contract_id, data, actor, clock)
 
 
-@router.post("/options", operation_id="contracts-options-add")
+@router.post(
+    "/options",
+    operation_id="contracts-options-add",
+    summary="Add an option",
+    openapi_extra=documents(409),
+)
 async def add_option(
     contract_id: ContractID,
     data: OptionAdd,
@@ -88,11 +98,17 @@ async def add_option(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Adds an option to a running contract from a date."""
     contract = await option_changes.add_option(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/option-removals", operation_id="contracts-options-remove")
+@router.post(
+    "/option-removals",
+    operation_id="contracts-options-remove",
+    summary="Remove an option",
+    openapi_extra=documents(409),
+)
 async def remove_option(
     contract_id: ContractID,
     data: OptionRemoval,
@@ -100,11 +116,17 @@ async def remove_option(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Removes an option from a running contract from a date."""
     contract = await option_changes.remove_option(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get("/termination-quote", operation_id="contracts-termination-quote")
+@router.get(
+    "/termination-quote",
+    operation_id="contracts-termination-quote",
+    summary="Quote a termination",
+    openapi_extra=documents(409),
+)
 async def termination_quote(
     contract_id: ContractID,
     session: SessionDep,
@@ -124,7 +146,12 @@ async def termination_quote(
     return await terminations.quote(session, contract_id, data, actor, clock)
 
 
-@router.post("/terminations", operation_id="contracts-terminate")
+@router.post(
+    "/terminations",
+    operation_id="contracts-terminate",
+    summary="Give notice of termination",
+    openapi_extra=documents(409),
+)
 async def terminate(
     contract_id: ContractID,
     data: TerminationCreate,
@@ -133,6 +160,9 @@ async def terminate(
     actor: Terminator,
     request: Request,
 ) -> ContractRead:
+    """Records a termination notice and when it takes effect. A portal key may file only
+    the contractor's own notices (403 otherwise); a plan change goes through
+    `POST …/plan-change` (R-LC-8)."""
     if actor.role is Role.PORTAL and data.reason.rule.who is not Party.CONTRACTOR:
         raise Forbidden(
             f"A portal key may file the contractor's own notices, not {data.reason.value}.",
@@ -155,7 +185,12 @@ async def terminate(
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/cancellation", operation_id="contracts-cancel")
+@router.post(
+    "/cancellation",
+    operation_id="contracts-cancel",
+    summary="Cancel before the service starts",
+    openapi_extra=documents(409),
+)
 async def cancel(
     contract_id: ContractID,
     data: CancellationCreate,
@@ -182,7 +217,12 @@ async def cancel(
     )
 
 
-@router.post("/plan-change", operation_id="contracts-plan-change")
+@router.post(
+    "/plan-change",
+    operation_id="contracts-plan-change",
+    summary="Change the plan",
+    openapi_extra=documents(409),
+)
 async def change_plan(
     contract_id: ContractID,
     data: PlanChangeCreate,
@@ -191,6 +231,8 @@ async def change_plan(
     actor: Operator,
     request: Request,
 ) -> PlanChangeRead:
+    """Ends the contract and files the application for the new plan in one request
+    (R-LC-8)."""
     old, new = await plan_changes.change_plan(
         session, contract_id, data, actor, clock, request.app.state.settings
     )
@@ -201,7 +243,13 @@ async def change_plan(
     )
 
 
-@router.post("/suspensions", status_code=status.HTTP_201_CREATED, operation_id="contracts-suspend")
+@router.post(
+    "/suspensions",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="contracts-suspend",
+    summary="Suspend a contract",
+    openapi_extra=documents(409),
+)
 async def suspend(
     contract_id: ContractID,
     data: SuspensionCreate,
@@ -209,6 +257,8 @@ async def suspend(
     clock: ClockDep,
     actor: Operator,
 ) -> SuspensionRead:
+    """Records a suspension period with its reason (R-LC-9); periods may not overlap.
+    Billing goes on while suspended."""
     return await suspensions.suspend(session, contract_id, data, actor, clock)
 
 

@@ -150,6 +150,7 @@ async def history(
 ) -> tuple[list[LicenceChangeRead], str | None]:
     """A page of the licence history, newest first, with each decrease's partial charge."""
     contract = await load(session, contract_id, actor)
+    rows: list[LicenceChange]
     rows, cursor = await paginate(
         session,
         select(LicenceChange).where(LicenceChange.contract_id == contract.id),

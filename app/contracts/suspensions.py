@@ -84,6 +84,7 @@ async def list_suspensions(
     session: AsyncSession, contract_id: str, params: PageParams
 ) -> tuple[list[SuspensionRead], str | None]:
     """A page of the contract's suspensions, the latest start first."""
+    rows: list[Suspension]
     rows, cursor = await paginate(
         session,
         select(Suspension).where(Suspension.contract_id == contract_id),

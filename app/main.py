@@ -32,7 +32,9 @@ API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
-`application/problem+json` with a stable `code` and, for business rules, the `rule` id.
+`application/problem+json` (the `Problem` schema) with a stable `code` and, for business
+rules, the `rule` id. Every response carries `X-Request-ID`. Lists answer
+`{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.
 """
 
 

@@ -7,7 +7,7 @@ one place, from what each route really depends on:
 - a ``require(...)`` key → 401 (no, unknown or revoked key) and 403 (role), and the roles
   that may call it in the description;
 - a database session → 503 ``database_unavailable`` with ``Retry-After``;
-- a path id → 404; parameters → 422; a body → 413, 415 and 422;
+- a path id → 404; parameters → 422; a body → 400 (not UTF-8), 413, 415 and 422;
 - what a route declares with :func:`documents` (409, 412, ETag, Location).
 
 Every error is ``application/problem+json`` through the one ``Problem`` schema (422 through
@@ -89,6 +89,7 @@ _EXTRA = "x-scms"
 
 # The statuses a route may declare beyond those derived from its dependencies.
 DESCRIPTIONS: dict[int, str] = {
+    400: "The body could not be read as JSON text (e.g. it is not UTF-8).",
     401: "No API key, or an unknown or revoked one (`missing_api_key`, `invalid_api_key`).",
     403: "This key's role may not do this (`forbidden`); `allowed_roles` says who may.",
     404: "No such resource, or one this key may not see (`…_not_found`).",
@@ -101,11 +102,11 @@ DESCRIPTIONS: dict[int, str] = {
     415: "The body is not `application/json`.",
     422: "Invalid input (`validation_error`, one entry per field in `errors`), or a request "
     "that breaks a business rule (its `code`, the `rule` id, and the facts that fix it).",
-    503: "The database is unavailable (`database_unavailable`); retry after `Retry-After` "
-    "seconds. Nothing was changed.",
+    503: "The database is unavailable (`database_unavailable`); retry after `Retry-After` seconds.",
 }
 
 _EXAMPLES: dict[int, dict[str, Any]] = {
+    400: {"code": "bad_request", "detail": "There was an error parsing the body"},
     401: {"code": "missing_api_key", "detail": "Send an API key as 'Authorization: Bearer <key>'."},
     403: {
         "code": "forbidden",
@@ -146,6 +147,7 @@ _EXAMPLES: dict[int, dict[str, Any]] = {
 }
 
 _TITLES = {
+    400: "Bad request",
     401: "Authentication required",
     403: "Not allowed for this API key",
     404: "Not found",
@@ -211,7 +213,7 @@ def derived_statuses(route: APIRoute) -> set[int]:
     if inputs:
         statuses.add(422)
     if route.body_field is not None:
-        statuses |= {413, 415, 422}
+        statuses |= {400, 413, 415, 422}
     return statuses
 
 
@@ -243,7 +245,10 @@ def _problem_schemas() -> dict[str, Any]:
                     "description": "Stable, machine-readable; branch on this.",
                     "examples": ["invalid_transition"],
                 },
-                "instance": {"type": "string", "examples": ["/v1/contracts/ctr_01JD7X4K2M9Q"]},
+                "instance": {
+                    "type": "string",
+                    "examples": ["/v1/contracts/ctr_01JD7X4K2M9Q8R5T3V6W0Y1Z2A"],
+                },
                 "rule": {
                     "type": "string",
                     "description": "The business rule the request breaks.",
@@ -306,11 +311,14 @@ def _headers() -> dict[str, Any]:
         },
         "ETag": {
             "description": "The resource's version; send it back as `If-Match`.",
-            "schema": {"type": "string", "examples": ['"cus_01JD7X4K2M9Q.v3"']},
+            "schema": {"type": "string", "examples": ['"cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2.v3"']},
         },
         "Location": {
             "description": "The URL of the resource just created.",
-            "schema": {"type": "string", "examples": ["/v1/customers/cus_01JD7X4K2M9Q"]},
+            "schema": {
+                "type": "string",
+                "examples": ["/v1/customers/cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2"],
+            },
         },
         "Retry-After": {
             "description": "Seconds to wait before retrying.",
@@ -334,6 +342,13 @@ def _problem_content(status: int) -> dict[str, Any]:
     return {PROBLEM_JSON: {"schema": {"$ref": _SCHEMAS + schema}, "example": example}}
 
 
+def _success_description(status: str, response: dict[str, Any]) -> str:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if schema.get("$ref", "").startswith(_SCHEMAS + "Page_"):
+        return "A page, newest first; pass `next_cursor` as `cursor` for the next one."
+    return {"201": "Created.", "202": "Accepted; it goes on in the background."}.get(status, "OK.")
+
+
 def _header_refs(*names: str) -> dict[str, Any]:
     return {name: {"$ref": _HEADERS + name} for name in names}
 
@@ -342,7 +357,10 @@ def _document_operation(operation: dict[str, Any], route: APIRoute) -> None:
     declared: dict[str, Any] = operation.pop(_EXTRA, {})
     responses: dict[str, Any] = operation["responses"]
     statuses = derived_statuses(route) | set(declared.get("statuses", ()))
-    responses.pop("422", None)  # FastAPI's HTTPValidationError
+    # FastAPI's own 422 (HTTPValidationError) goes; a route's note on 422 is kept.
+    note = responses.pop("422", {}).get("description", "Validation Error")
+    if note != "Validation Error":
+        responses["422"] = {"description": f"{DESCRIPTIONS[422]} Here: {note}"}
     # A status a route lists in `responses=` without a body of its own is a problem too.
     statuses |= {int(s) for s, r in responses.items() if int(s) >= 400 and "content" not in r}
     for status in sorted(statuses):
@@ -355,6 +373,8 @@ def _document_operation(operation: dict[str, Any], route: APIRoute) -> None:
         text = operation.get("description", "").rstrip()
         operation["description"] = f"{text}\n\n**Keys:** {allowed}.".lstrip()
     success = str(route.status_code or 200)
+    if responses.get(success, {}).get("description") == "Successful Response":
+        responses[success]["description"] = _success_description(success, responses[success])
     for status, response in responses.items():
         names = ["X-Request-ID"]
         if status == success and declared.get("etag"):

@@ -18,7 +18,11 @@ _ADMINS = [
 REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "ApiKeyCreate": [
         {"name": "Salesforce 連携", "role": "crm"},
-        {"name": "サンプル商事 ポータル", "role": "portal", "customer_id": "cus_01JD7X4K2M9Q"},
+        {
+            "name": "サンプル商事 ポータル",
+            "role": "portal",
+            "customer_id": "cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2",
+        },
     ],
     "PriceBookCreate": [
         {
@@ -62,7 +66,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "CustomerUpdate": [{"billing_name": "株式会社サンプル商事 財務経理部", "phone": None}],
     "ApplicationCreate": [
         {
-            "customer_id": "cus_01JD7X4K2M9Q",
+            "customer_id": "cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2",
             "plan": "complete-advantage",
             "license_ids": 120,
             "options": {"soc": True, "reserved_ip": False, "ad_integration": False},
@@ -148,7 +152,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
 RESPONSE_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "CustomerRead": [
         {
-            "id": "cus_01JD7X4K2M9Q",
+            "id": "cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2",
             "name": "株式会社サンプル商事",
             "billing_name": "株式会社サンプル商事 経理部",
             "email": "keiri@sample-shoji.co.jp",
@@ -160,9 +164,52 @@ RESPONSE_EXAMPLES: dict[str, list[dict[str, Any]]] = {
             "updated_at": "2026-11-20T10:15:00+09:00",
         }
     ],
+    "LicenceChangeRead": [
+        {
+            "id": "lch_01KDZ3B5D7F9H1K3N5Q7S9V1X3",
+            "effective_on": "2027-06-10",
+            "license_ids": 60,
+            "previous_license_ids": 120,
+            "notice_on": "2027-03-01",
+            "early_termination_charge": 678_000,
+        }
+    ],
+    "SuspensionRead": [
+        {
+            "id": "sus_01KEA4C6E8G0J2M4P6R8T0V2X4",
+            "starts_on": "2027-02-10",
+            "ends_on": "2027-02-12",
+            "reason": "maintenance",
+        }
+    ],
+    "ChargeRead": [
+        {
+            "id": "chg_01KE5R7T9V1X3Z5B7D9F1H3K5M",
+            "kind": "work",
+            "item": "work",
+            "description": "オンサイト障害対応 (2027年1月18日)",
+            "quantity": 1,
+            "unit_price": 45_000,
+            "amount": 45_000,
+            "taxable": True,
+            "month": "2027-01",
+            "rule": "R-CHG-9",
+            "invoice_id": None,
+            "created_at": "2027-01-19T14:02:11+09:00",
+        }
+    ],
+    "PaymentRead": [
+        {
+            "id": "pay_01KG2N4Q6S8V0X2Z4B6D8F0H2K",
+            "invoice_id": "inv_01KF8M0P2R4T6V8X0Z2B4D6F8H",
+            "paid_on": "2027-01-29",
+            "amount": 1_402_060,
+            "reference": "振込 ｻﾝﾌﾟﾙｼﾖｳｼﾞ 0129",
+        }
+    ],
     "ApiKeyRead": [
         {
-            "id": "key_01JD7X9P4R",
+            "id": "key_01KBQ6X1Y2Z3A4B5C6D7E8F9G0",
             "name": "Salesforce 連携",
             "role": "crm",
             "customer_id": None,

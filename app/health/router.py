@@ -67,7 +67,7 @@ async def readyz(request: Request) -> JSONResponse:
     operation_id="metrics",
     summary="Read the Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics() -> Response:
     """Prometheus text exposition: request counts and latency histograms by route."""

@@ -8,6 +8,7 @@ shared Problem schema (FastAPI's HTTPValidationError appears nowhere).
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any
 
 import httpx
@@ -17,8 +18,10 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter
 
-from app.core.openapi import api_routes, needs_key
+from app.auth.roles import Role
+from app.core.openapi import api_routes, needs_key, roles_of
 from app.core.openapi_examples import REQUEST_EXAMPLES, RESPONSE_EXAMPLES
+from tests.conftest import KeyFactory
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -135,7 +138,7 @@ def test_issue_9_s6_statuses_follow_from_what_the_route_needs(
             assert "404" in statuses, where
         has_input = bool(inputs)
         if route.body_field is not None:
-            assert {"413", "415", "422"} <= statuses, where
+            assert {"400", "413", "415", "422"} <= statuses, where
         elif has_input:
             assert "422" in statuses, where
         else:
@@ -249,3 +252,29 @@ def test_issue_9_s6_every_example_is_valid_for_its_own_schema() -> None:
                 adapter.validate_python(example)
                 checked += 1
     assert checked >= 30
+
+
+async def test_issue_9_s6_what_the_server_answers_is_documented(
+    app: FastAPI, client: httpx.AsyncClient, document: dict[str, Any], make_key: KeyFactory
+) -> None:
+    """Every operation, called with no key, a key of a role it refuses, and an admin key on
+    ids that do not exist: each answer's status and content type are in the document."""
+    keys = {role: await make_key(role) for role in Role if role is not Role.PORTAL}
+    answers = 0
+    for (method, path), route in _routes(app).items():
+        documented = document["paths"][path][method.lower()]["responses"]
+        url = re.sub(r"\{[^}]+\}", "nope", path)
+        body = {} if route.body_field is not None else None
+        attempts: list[dict[str, str]] = [{}, keys[Role.ADMIN]]
+        roles = roles_of(route)
+        refused = [r for r in keys if roles is not None and r not in roles]
+        if refused:
+            attempts.append(keys[refused[0]])
+        for headers in attempts:
+            response = await client.request(method, url, json=body, headers=headers)
+            where = f"{method} {path} with {headers or 'no key'}: {response.status_code}"
+            assert str(response.status_code) in documented, where
+            media = response.headers["content-type"].split(";")[0]
+            assert media in documented[str(response.status_code)].get("content", {}), where
+            answers += 1
+    assert answers > 100

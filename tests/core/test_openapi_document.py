@@ -264,7 +264,7 @@ async def test_issue_9_s6_what_the_server_answers_is_documented(
     for (method, path), route in _routes(app).items():
         documented = document["paths"][path][method.lower()]["responses"]
         url = re.sub(r"\{[^}]+\}", "nope", path)
-        body = {} if route.body_field is not None else None
+        body: dict[str, Any] | None = {} if route.body_field is not None else None
         attempts: list[dict[str, str]] = [{}, keys[Role.ADMIN]]
         roles = roles_of(route)
         refused = [r for r in keys if roles is not None and r not in roles]

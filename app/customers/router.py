@@ -52,7 +52,6 @@ async def list_customers(
     external_ref: Annotated[str | None, Query(max_length=100)] = None,
     name: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> Page[CustomerRead]:
-    # A portal key sees only its own customer (R-PTN-3).
     """Newest first; filter by `external_ref` or part of the name. A portal key sees only
     its own customer (R-PTN-3)."""
     only_id = actor.customer_id if actor.role is Role.PORTAL else None
@@ -81,7 +80,6 @@ async def get_customer(
     operation_id="customers-update",
     summary="Change a customer",
     openapi_extra=documents(409, 412, etag=True),
-    responses={412: {"description": "If-Match does not match the current ETag"}},
 )
 async def update_customer(
     customer_id: CustomerID,

@@ -20,6 +20,7 @@ from app.core.errors import install_error_handlers
 from app.core.guard import RequestGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi import TAGS, install_openapi
 from app.core.settings import Settings, get_settings
 from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
@@ -34,7 +35,9 @@ API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
 
 Authenticate with `Authorization: Bearer <api key>`. Errors are RFC 9457
-`application/problem+json` with a stable `code` and, for business rules, the `rule` id.
+`application/problem+json` (the `Problem` schema) with a stable `code` and, for business
+rules, the `rule` id. Every response carries `X-Request-ID`. Lists answer
+`{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.
 """
 
 
@@ -62,6 +65,7 @@ def create_app(
         title="Secure Connect Managed Suite – contracts and billing",
         version="1.0.0",
         description=API_DESCRIPTION,
+        openapi_tags=TAGS,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
@@ -73,6 +77,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app)
+    install_openapi(app)
     # Inside the request context (ids, logs): the key and the input are checked first.
     app.add_middleware(
         RequestGuardMiddleware,

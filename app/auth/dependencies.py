@@ -29,6 +29,8 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scms"'}
 PRINCIPAL_STATE = "principal"
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+# Each require(...) dependency → the roles it lets in; the OpenAPI builder documents them.
+REQUIRED_ROLES: dict[Callable[..., Awaitable[Principal]], frozenset[Role]] = {}
 
 
 def _presented_key(scope: Scope) -> str | None:
@@ -94,6 +96,7 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in allowed))
+    REQUIRED_ROLES[dependency] = allowed
     return dependency
 
 

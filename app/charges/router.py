@@ -15,6 +15,7 @@ from app.contracts.adhoc_charges import add_charge
 from app.contracts.guards import load
 from app.core.database import SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 
 router = APIRouter(prefix="/v1/contracts/{contract_id}/charges", tags=["charges"])
@@ -23,7 +24,7 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
 
-@router.get("", operation_id="contracts-charges-list")
+@router.get("", operation_id="contracts-charges-list", summary="List a contract's charges")
 async def list_charges(
     contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
 ) -> Page[ChargeRead]:
@@ -33,7 +34,13 @@ async def list_charges(
     return Page(items=[ChargeRead.model_validate(c) for c in items], next_cursor=cursor)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="contracts-charges-create")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="contracts-charges-create",
+    summary="Record an ad-hoc charge",
+    openapi_extra=documents(409),
+)
 async def create_charge(
     contract_id: ContractID,
     data: AdHocChargeCreate,

@@ -37,6 +37,8 @@ from app.contracts.schemas import ContractRead
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import ClockDep
+from app.core.openapi import documents
+from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate
 from app.invoices import receivables
 from app.invoices.schemas import CreditNoteSummary
@@ -50,18 +52,26 @@ Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORT
 Terminator = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PORTAL))]
 
 
-@router.get("/license-changes", operation_id="contracts-license-changes-list")
+@router.get(
+    "/license-changes",
+    operation_id="contracts-license-changes-list",
+    summary="List a contract's licence changes",
+)
 async def list_licence_changes(
-    contract_id: ContractID, session: SessionDep, actor: Reader
-) -> list[LicenceChangeRead]:
-    """The licence history, oldest first (R-LC-7)."""
-    return await licences.history(session, contract_id, actor)
+    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
+) -> Page[LicenceChangeRead]:
+    """The licence history, newest `effective_on` first, each decrease with its partial
+    early-termination charge (R-LC-7, R-CHG-5)."""
+    items, cursor = await licences.history(session, contract_id, actor, page)
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.post(
     "/license-changes",
     status_code=status.HTTP_201_CREATED,
     operation_id="contracts-license-changes-create",
+    summary="Change the number of licences",
+    openapi_extra=documents(409),
 )
 async def change_licences(
     contract_id: ContractID,
@@ -70,10 +80,17 @@ async def change_licences(
     clock: ClockDep,
     actor: Operator,
 ) -> LicenceChangeRead:
+    """An increase applies from its date; a decrease needs notice and records its partial
+    early-termination charge in the ledger (R-LC-7, R-CHG-5)."""
     return await licences.change_licences(session, contract_id, data, actor, clock)
 
 
-@router.post("/options", operation_id="contracts-options-add")
+@router.post(
+    "/options",
+    operation_id="contracts-options-add",
+    summary="Add an option",
+    openapi_extra=documents(409),
+)
 async def add_option(
     contract_id: ContractID,
     data: OptionAdd,
@@ -81,11 +98,17 @@ async def add_option(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Adds an option to a running contract from a date."""
     contract = await option_changes.add_option(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/option-removals", operation_id="contracts-options-remove")
+@router.post(
+    "/option-removals",
+    operation_id="contracts-options-remove",
+    summary="Remove an option",
+    openapi_extra=documents(409),
+)
 async def remove_option(
     contract_id: ContractID,
     data: OptionRemoval,
@@ -93,11 +116,17 @@ async def remove_option(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Removes an option from a running contract from a date."""
     contract = await option_changes.remove_option(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get("/termination-quote", operation_id="contracts-termination-quote")
+@router.get(
+    "/termination-quote",
+    operation_id="contracts-termination-quote",
+    summary="Quote a termination",
+    openapi_extra=documents(409),
+)
 async def termination_quote(
     contract_id: ContractID,
     session: SessionDep,
@@ -119,7 +148,12 @@ async def termination_quote(
     return await terminations.quote(session, contract_id, data, actor, clock)
 
 
-@router.post("/terminations", operation_id="contracts-terminate")
+@router.post(
+    "/terminations",
+    operation_id="contracts-terminate",
+    summary="Give notice of termination",
+    openapi_extra=documents(409),
+)
 async def terminate(
     contract_id: ContractID,
     data: TerminationCreate,
@@ -128,6 +162,9 @@ async def terminate(
     actor: Terminator,
     request: Request,
 ) -> ContractRead:
+    """Records a termination notice and when it takes effect. A portal key may file only
+    the contractor's own notices (403 otherwise); a plan change goes through
+    `POST …/plan-change` (R-LC-8)."""
     if actor.role is Role.PORTAL and data.reason.rule.who is not Party.CONTRACTOR:
         raise Forbidden(
             f"A portal key may file the contractor's own notices, not {data.reason.value}.",
@@ -150,7 +187,12 @@ async def terminate(
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/cancellation", operation_id="contracts-cancel")
+@router.post(
+    "/cancellation",
+    operation_id="contracts-cancel",
+    summary="Cancel before the service starts",
+    openapi_extra=documents(409),
+)
 async def cancel(
     contract_id: ContractID,
     data: CancellationCreate,
@@ -177,7 +219,12 @@ async def cancel(
     )
 
 
-@router.post("/plan-change", operation_id="contracts-plan-change")
+@router.post(
+    "/plan-change",
+    operation_id="contracts-plan-change",
+    summary="Change the plan",
+    openapi_extra=documents(409),
+)
 async def change_plan(
     contract_id: ContractID,
     data: PlanChangeCreate,
@@ -186,6 +233,8 @@ async def change_plan(
     actor: Operator,
     request: Request,
 ) -> PlanChangeRead:
+    """Ends the contract and files the application for the new plan in one request
+    (R-LC-8)."""
     old, new = await plan_changes.change_plan(
         session, contract_id, data, actor, clock, request.app.state.settings
     )
@@ -196,7 +245,13 @@ async def change_plan(
     )
 
 
-@router.post("/suspensions", status_code=status.HTTP_201_CREATED, operation_id="contracts-suspend")
+@router.post(
+    "/suspensions",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="contracts-suspend",
+    summary="Suspend a contract",
+    openapi_extra=documents(409),
+)
 async def suspend(
     contract_id: ContractID,
     data: SuspensionCreate,
@@ -204,12 +259,21 @@ async def suspend(
     clock: ClockDep,
     actor: Operator,
 ) -> SuspensionRead:
+    """Records a suspension period with its reason (R-LC-9); periods may not overlap.
+    Billing goes on while suspended."""
     return await suspensions.suspend(session, contract_id, data, actor, clock)
 
 
-@router.get("/suspensions", operation_id="contracts-suspensions-list")
+@router.get(
+    "/suspensions",
+    operation_id="contracts-suspensions-list",
+    summary="List a contract's suspensions",
+)
 async def list_suspensions(
-    contract_id: ContractID, session: SessionDep, actor: Reader
-) -> list[SuspensionRead]:
+    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
+) -> Page[SuspensionRead]:
+    """The contract's suspension periods, the latest start first (R-LC-9); billing goes
+    on while suspended."""
     contract = await load(session, contract_id, actor)
-    return await suspensions.list_suspensions(session, contract.id)
+    items, cursor = await suspensions.list_suspensions(session, contract.id, page)
+    return Page(items=items, next_cursor=cursor)

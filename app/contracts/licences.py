@@ -3,7 +3,7 @@ termination with notice and a partial early-termination charge (Art. 13, Art. 24
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +27,7 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
+from app.core.pagination import PageParams, paginate
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind
@@ -145,14 +146,18 @@ async def change_licences(
 
 
 async def history(
-    session: AsyncSession, contract_id: str, actor: Principal
-) -> list[LicenceChangeRead]:
-    """The licence history, oldest first, with each decrease's partial charge."""
+    session: AsyncSession, contract_id: str, actor: Principal, params: PageParams
+) -> tuple[list[LicenceChangeRead], str | None]:
+    """A page of the licence history, newest first, with each decrease's partial charge."""
     contract = await load(session, contract_id, actor)
-    rows = await session.scalars(
-        select(LicenceChange)
-        .where(LicenceChange.contract_id == contract.id)
-        .order_by(LicenceChange.effective_on)
+    rows: list[LicenceChange]
+    rows, cursor = await paginate(
+        session,
+        select(LicenceChange).where(LicenceChange.contract_id == contract.id),
+        keys=[LicenceChange.effective_on, LicenceChange.id],
+        key_of=lambda c: [c.effective_on, c.id],
+        params=params,
+        parse=[date.fromisoformat, str],
     )
     result = []
     for row in rows:
@@ -167,4 +172,4 @@ async def history(
                 early_termination_charge=sum(c.amount for c in ledger),
             )
         )
-    return result
+    return result, cursor

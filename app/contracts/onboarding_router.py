@@ -21,6 +21,7 @@ from app.contracts.schemas import (
 )
 from app.core.database import SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 
 router = APIRouter(prefix="/v1/contracts/{contract_id}/onboarding", tags=["onboarding"])
 ContractID = Annotated[str, Path(max_length=40)]
@@ -28,7 +29,12 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 MilestoneRecorder = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PARTNER))]
 
 
-@router.post("/start", operation_id="contracts-onboarding-start")
+@router.post(
+    "/start",
+    operation_id="contracts-onboarding-start",
+    summary="Start onboarding",
+    openapi_extra=documents(409),
+)
 async def start(
     contract_id: ContractID,
     data: OnboardingStart,
@@ -36,11 +42,17 @@ async def start(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Records when the onboarding service starts for an accepted contract (R-LC-5)."""
     contract = await onboarding.start(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/milestones/{key}", operation_id="contracts-onboarding-milestone")
+@router.post(
+    "/milestones/{key}",
+    operation_id="contracts-onboarding-milestone",
+    summary="Record an onboarding milestone",
+    openapi_extra=documents(409),
+)
 async def record_milestone(
     contract_id: ContractID,
     key: Annotated[str, Path(max_length=40)],
@@ -58,6 +70,8 @@ async def record_milestone(
     "/inspections",
     status_code=status.HTTP_201_CREATED,
     operation_id="contracts-onboarding-inspect",
+    summary="Record an onboarding inspection",
+    openapi_extra=documents(409),
 )
 async def record_inspection(
     contract_id: ContractID,
@@ -66,11 +80,18 @@ async def record_inspection(
     clock: ClockDep,
     actor: Operator,
 ) -> InspectionRead:
+    """The inspection (検収): `accepted` with the certificate date, or `nonconforming`
+    with the defects found, to be inspected again (R-LC-5)."""
     inspection = await onboarding.record_inspection(session, contract_id, data, actor, clock)
     return InspectionRead.model_validate(inspection)
 
 
-@router.post("/complete", operation_id="contracts-onboarding-complete")
+@router.post(
+    "/complete",
+    operation_id="contracts-onboarding-complete",
+    summary="Complete onboarding and start the service",
+    openapi_extra=documents(409),
+)
 async def complete(
     contract_id: ContractID,
     data: OnboardingComplete,
@@ -78,5 +99,7 @@ async def complete(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Needs every milestone done and an accepted inspection; `completed_on` is the
+    service start date and the contract becomes `active` (R-LC-5)."""
     contract = await onboarding.complete(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())

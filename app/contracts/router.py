@@ -23,6 +23,7 @@ from app.contracts.schemas import (
 from app.contracts.states import Status
 from app.core.database import SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.price_books.service import load_price_books
 
@@ -33,7 +34,13 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="contracts-apply")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="contracts-apply",
+    summary="Apply for a contract",
+    openapi_extra=documents(location=True),
+)
 async def apply(
     data: ApplicationCreate,
     session: SessionDep,
@@ -41,12 +48,14 @@ async def apply(
     actor: Applicant,
     response: Response,
 ) -> ContractRead:
+    """Files an application for a customer, priced from the price book in force. It waits
+    as `applied` for an operator to accept or reject it (R-LC-1, R-LC-2)."""
     contract = await applications.apply(session, data, actor, clock)
     response.headers["Location"] = f"/v1/contracts/{contract.id}"
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get("", operation_id="contracts-list")
+@router.get("", operation_id="contracts-list", summary="List contracts")
 async def list_contracts(
     session: SessionDep,
     clock: ClockDep,
@@ -55,6 +64,8 @@ async def list_contracts(
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
 ) -> Page[ContractRead]:
+    """Newest first; filter by customer or status. A portal key lists only its own
+    customer's contracts (R-PTN-3)."""
     if actor.role is Role.PORTAL:
         # R-PTN-3: a portal key lists its own customer's contracts, whatever it asks for.
         if customer_id not in (None, actor.customer_id):
@@ -69,7 +80,12 @@ async def list_contracts(
     return Page(items=items, next_cursor=cursor)
 
 
-@router.get("/{contract_id}", operation_id="contracts-get")
+@router.get(
+    "/{contract_id}",
+    operation_id="contracts-get",
+    summary="Read a contract",
+    openapi_extra=documents(etag=True),
+)
 async def get_contract(
     contract_id: ContractID,
     session: SessionDep,
@@ -77,13 +93,17 @@ async def get_contract(
     actor: Reader,
     response: Response,
 ) -> ContractRead:
+    """The contract as it stands today, with an `ETag` that changes with every recorded
+    change."""
     contract = await load(session, contract_id, actor)
     # The version changes with every recorded change (API.md: GET returns an ETag).
     response.headers["ETag"] = f'"{contract.id}.v{contract.version}"'
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get("/{contract_id}/events", operation_id="contracts-events")
+@router.get(
+    "/{contract_id}/events", operation_id="contracts-events", summary="List a contract's history"
+)
 async def list_events(
     contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
 ) -> Page[EventRead]:
@@ -93,7 +113,12 @@ async def list_events(
     return Page(items=[EventRead.model_validate(e) for e in events], next_cursor=cursor)
 
 
-@router.post("/{contract_id}/accept", operation_id="contracts-accept")
+@router.post(
+    "/{contract_id}/accept",
+    operation_id="contracts-accept",
+    summary="Accept an application",
+    openapi_extra=documents(409),
+)
 async def accept(
     contract_id: ContractID,
     session: SessionDep,
@@ -101,13 +126,21 @@ async def accept(
     actor: Operator,
     data: AcceptRequest | None = None,
 ) -> ContractRead:
+    """Applications are accepted in the order received (R-LC-2): one while an earlier one
+    is still `applied` is a 409 `earlier_application_pending`, unless the request gives an
+    `out_of_order_reason`. The acceptance date is the receipt date (R-LC-3)."""
     contract = await applications.accept(
         session, contract_id, data or AcceptRequest(), actor, clock
     )
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/{contract_id}/reject", operation_id="contracts-reject")
+@router.post(
+    "/{contract_id}/reject",
+    operation_id="contracts-reject",
+    summary="Reject an application",
+    openapi_extra=documents(409),
+)
 async def reject(
     contract_id: ContractID,
     data: RejectRequest,
@@ -115,11 +148,18 @@ async def reject(
     clock: ClockDep,
     actor: Operator,
 ) -> ContractRead:
+    """Ends an application with one reason code and the notice text sent to the
+    applicant (R-LC-4); nothing is billed."""
     contract = await applications.reject(session, contract_id, data, actor, clock)
     return await read_model.build(session, contract, clock.today())
 
 
-@router.post("/{contract_id}/withdraw", operation_id="contracts-withdraw")
+@router.post(
+    "/{contract_id}/withdraw",
+    operation_id="contracts-withdraw",
+    summary="Withdraw an application",
+    openapi_extra=documents(409),
+)
 async def withdraw(
     contract_id: ContractID,
     session: SessionDep,
@@ -127,6 +167,7 @@ async def withdraw(
     actor: Applicant,
     data: WithdrawRequest | None = None,
 ) -> ContractRead:
+    """The applicant takes the application back before it is decided; nothing is billed."""
     contract = await applications.withdraw(
         session, contract_id, data or WithdrawRequest(), actor, clock
     )

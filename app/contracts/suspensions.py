@@ -18,6 +18,7 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
+from app.core.pagination import PageParams, paginate
 
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
@@ -42,7 +43,9 @@ async def suspend(
             earliest_allowed=data.starts_on,
         )
     ensure_in_service(contract, data.starts_on, "starts_on")
-    existing = await list_suspensions(session, contract.id)
+    existing = await session.scalars(
+        select(Suspension).where(Suspension.contract_id == contract.id)
+    )
     for other in existing:
         if _overlaps(data.starts_on, data.ends_on, other.starts_on, other.ends_on):
             raise Conflict(
@@ -77,10 +80,17 @@ async def suspend(
     return SuspensionRead.model_validate(row)
 
 
-async def list_suspensions(session: AsyncSession, contract_id: str) -> list[SuspensionRead]:
-    rows = await session.scalars(
-        select(Suspension)
-        .where(Suspension.contract_id == contract_id)
-        .order_by(Suspension.starts_on)
+async def list_suspensions(
+    session: AsyncSession, contract_id: str, params: PageParams
+) -> tuple[list[SuspensionRead], str | None]:
+    """A page of the contract's suspensions, the latest start first."""
+    rows: list[Suspension]
+    rows, cursor = await paginate(
+        session,
+        select(Suspension).where(Suspension.contract_id == contract_id),
+        keys=[Suspension.starts_on, Suspension.id],
+        key_of=lambda s: [s.starts_on, s.id],
+        params=params,
+        parse=[date.fromisoformat, str],
     )
-    return [SuspensionRead.model_validate(r) for r in rows]
+    return [SuspensionRead.model_validate(r) for r in rows], cursor

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse
 
+from app.core.validation_messages import json_position, plain_message
 from app.pricing.errors import PricingError
 
 PROBLEM_JSON = "application/problem+json"
@@ -221,7 +222,7 @@ def _error_entry(err: Mapping[str, Any]) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "field": _field_path(loc),
         "in": str(loc[0]) if loc else "body",
-        "message": err.get("msg", "invalid"),
+        "message": plain_message(err),
         "type": err.get("type", "value_error"),
     }
     rule = _field_rule(loc)
@@ -237,14 +238,20 @@ def _error_entry(err: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_error_entry(err) for err in exc.errors()]
+    errors = [
+        json_position(err, exc.body) if err.get("type") == "json_invalid" else _error_entry(err)
+        for err in exc.errors()
+    ]
     fields = ", ".join(f"{e['field']} ({e['rule']})" if "rule" in e else e["field"] for e in errors)
+    detail = f"Invalid or missing: {fields}."
+    if errors and errors[0]["type"] == "json_invalid":
+        detail = f"The body {errors[0]['message']}."
     return problem(
         request,
         status=422,
         code="validation_error",
         title="The request is not valid",
-        detail=f"Invalid or missing: {fields}.",
+        detail=detail,
         extra={"errors": errors},
     )
 

@@ -9,6 +9,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.customers import service
 from app.customers.models import Customer
@@ -26,16 +27,24 @@ def _read(customer: Customer, response: Response) -> CustomerRead:
     return CustomerRead.model_validate(customer)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, operation_id="customers-create")
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="customers-create",
+    summary="Register a customer",
+    openapi_extra=documents(409, etag=True, location=True),
+)
 async def create_customer(
     data: CustomerCreate, session: SessionDep, clock: ClockDep, actor: Writer, response: Response
 ) -> CustomerRead:
+    """`external_ref`, the CRM's id, is unique: one already taken is a 409. Answers with
+    the customer's `Location` and its `ETag`."""
     customer = await service.create_customer(session, data, actor, clock)
     response.headers["Location"] = f"/v1/customers/{customer.id}"
     return _read(customer, response)
 
 
-@router.get("", operation_id="customers-list")
+@router.get("", operation_id="customers-list", summary="List customers")
 async def list_customers(
     session: SessionDep,
     page: PageParamsDep,
@@ -43,7 +52,8 @@ async def list_customers(
     external_ref: Annotated[str | None, Query(max_length=100)] = None,
     name: Annotated[str | None, Query(max_length=200, description="Part of the name.")] = None,
 ) -> Page[CustomerRead]:
-    # A portal key sees only its own customer (R-PTN-3).
+    """Newest first; filter by `external_ref` or part of the name. A portal key sees only
+    its own customer (R-PTN-3)."""
     only_id = actor.customer_id if actor.role is Role.PORTAL else None
     items, cursor = await CustomerRepository(session).page(
         page, external_ref=external_ref, name=name, only_id=only_id
@@ -51,17 +61,25 @@ async def list_customers(
     return Page(items=[CustomerRead.model_validate(c) for c in items], next_cursor=cursor)
 
 
-@router.get("/{customer_id}", operation_id="customers-get")
+@router.get(
+    "/{customer_id}",
+    operation_id="customers-get",
+    summary="Read a customer",
+    openapi_extra=documents(etag=True),
+)
 async def get_customer(
     customer_id: CustomerID, session: SessionDep, actor: Reader, response: Response
 ) -> CustomerRead:
+    """With its `ETag`, to send back as `If-Match` when changing it. For a portal key
+    another customer is a 404."""
     return _read(await service.get_customer(session, customer_id, actor), response)
 
 
 @router.patch(
     "/{customer_id}",
     operation_id="customers-update",
-    responses={412: {"description": "If-Match does not match the current ETag"}},
+    summary="Change a customer",
+    openapi_extra=documents(409, 412, etag=True),
 )
 async def update_customer(
     customer_id: CustomerID,
@@ -72,5 +90,7 @@ async def update_customer(
     response: Response,
     if_match: Annotated[str | None, Header(description="The ETag you read.")] = None,
 ) -> CustomerRead:
+    """Only the fields sent change; null clears an optional field. With `If-Match`, a
+    stale ETag is a 412 and nothing changes."""
     customer = await service.update_customer(session, customer_id, data, if_match, actor, clock)
     return _read(customer, response)

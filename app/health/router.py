@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,7 +17,14 @@ from app.core.outage import retry_after_seconds
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", operation_id="health-live")
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, Any] = Field(
+        examples=[{"database": "ok", "migrations": {"current": ["0012"], "head": ["0012"]}}]
+    )
+
+
+@router.get("/healthz", operation_id="health-live", summary="Check that the process is alive")
 async def healthz() -> dict[str, str]:
     """The process is up (no dependency is checked)."""
     return {"status": "ok"}
@@ -25,7 +33,11 @@ async def healthz() -> dict[str, str]:
 @router.get(
     "/readyz",
     operation_id="health-ready",
-    responses={503: {"description": "Database unreachable or migrations not at head"}},
+    summary="Check that the service is ready for traffic",
+    responses={
+        200: {"model": Readiness, "description": "Ready"},
+        503: {"model": Readiness, "description": "Database unreachable or migrations not at head"},
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     """Ready to serve: the database answers and its schema is at the migrations' head."""
@@ -53,7 +65,13 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", operation_id="metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Read the Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 async def metrics() -> Response:
     """Prometheus text exposition: request counts and latency histograms by route."""
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -11,6 +11,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import Database, SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.invoices import billing_runs
 from app.invoices.billing_runs_repository import BillingRunRepository
@@ -26,6 +27,8 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
     "",
     status_code=status.HTTP_202_ACCEPTED,
     operation_id="billing-runs-create",
+    summary="Start a bill run",
+    openapi_extra=documents(location=True),
     responses={422: {"description": "The month has not ended yet (`month_not_ended`, R-INV-1)."}},
 )
 async def create_billing_run(
@@ -58,7 +61,7 @@ async def create_billing_run(
     return BillingRunRead.of(run)
 
 
-@router.get("", operation_id="billing-runs-list")
+@router.get("", operation_id="billing-runs-list", summary="List bill runs")
 async def list_billing_runs(
     session: SessionDep, page: PageParamsDep, _: Operator
 ) -> Page[BillingRunRead]:
@@ -67,6 +70,7 @@ async def list_billing_runs(
     return Page(items=[BillingRunRead.of(r) for r in runs], next_cursor=cursor)
 
 
-@router.get("/{run_id}", operation_id="billing-runs-get")
+@router.get("/{run_id}", operation_id="billing-runs-get", summary="Read a bill run")
 async def get_billing_run(run_id: RunID, session: SessionDep, _: Operator) -> BillingRunRead:
+    """Its status and counters, as the run progresses."""
     return BillingRunRead.of(await billing_runs.get_run(session, run_id))

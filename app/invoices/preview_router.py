@@ -21,7 +21,11 @@ ContractID = Annotated[str, Path(max_length=40)]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
 
-@router.get("/{contract_id}/invoice-preview", operation_id="contracts-invoice-preview")
+@router.get(
+    "/{contract_id}/invoice-preview",
+    operation_id="contracts-invoice-preview",
+    summary="Preview a month's invoice",
+)
 async def invoice_preview(
     contract_id: ContractID,
     month: Annotated[BusinessMonth, Query(description="`YYYY-MM`, past or future.")],

@@ -15,6 +15,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import SessionDep
 from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
 from app.invoices import credit_notes, late_charges, payments, pdf, receivables
@@ -43,7 +44,7 @@ def _read(view: receivables.InvoiceView, today: date, response: Response) -> Inv
     return receivables.to_read(view, today)
 
 
-@router.get("", operation_id="invoices-list")
+@router.get("", operation_id="invoices-list", summary="List invoices")
 async def list_invoices(
     session: SessionDep,
     clock: ClockDep,
@@ -61,22 +62,36 @@ async def list_invoices(
     return Page(items=[receivables.to_read(v, today) for v in views], next_cursor=cursor)
 
 
-@router.get("/{invoice_id}", operation_id="invoices-get")
+@router.get(
+    "/{invoice_id}",
+    operation_id="invoices-get",
+    summary="Read an invoice",
+    openapi_extra=documents(etag=True),
+)
 async def get_invoice(
     invoice_id: InvoiceID, session: SessionDep, clock: ClockDep, actor: Reader, response: Response
 ) -> InvoiceRead:
+    """The invoice with its lines, tax, payments and balance, and its `ETag`; `overdue`
+    is derived from today."""
     return _read(await receivables.get_view(session, invoice_id, actor), clock.today(), response)
 
 
 @router.get(
     "/{invoice_id}/pdf",
     operation_id="invoices-pdf",
+    summary="Download an invoice as PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}, "description": "適格請求書 (PDF)"}},
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "適格請求書 (PDF)",
+        }
+    },
 )
 async def get_invoice_pdf(
     invoice_id: InvoiceID, request: Request, session: SessionDep, actor: Reader
 ) -> Response:
+    """The 適格請求書 as a PDF, the Japanese font embedded."""
     view = await receivables.get_view(session, invoice_id, actor)
     font = request.app.state.settings.invoice_font_path
     body = await asyncio.to_thread(pdf.render, view, font)
@@ -88,7 +103,12 @@ async def get_invoice_pdf(
     )
 
 
-@router.get("/{invoice_id}/late-charge", operation_id="invoices-late-charge")
+@router.get(
+    "/{invoice_id}/late-charge",
+    operation_id="invoices-late-charge",
+    summary="Compute an invoice's late charge",
+    openapi_extra=documents(409),
+)
 async def get_late_charge(
     invoice_id: InvoiceID,
     session: SessionDep,
@@ -101,7 +121,11 @@ async def get_late_charge(
 
 
 @router.post(
-    "/{invoice_id}/payments", status_code=status.HTTP_201_CREATED, operation_id="invoices-pay"
+    "/{invoice_id}/payments",
+    status_code=status.HTTP_201_CREATED,
+    operation_id="invoices-pay",
+    summary="Record a payment",
+    openapi_extra=documents(409),
 )
 async def record_payment(
     invoice_id: InvoiceID,
@@ -122,7 +146,12 @@ async def record_payment(
     )
 
 
-@router.post("/{invoice_id}/void", operation_id="invoices-void")
+@router.post(
+    "/{invoice_id}/void",
+    operation_id="invoices-void",
+    summary="Void an invoice",
+    openapi_extra=documents(409, etag=True),
+)
 async def void_invoice(
     invoice_id: InvoiceID,
     data: VoidRequest,
@@ -141,6 +170,8 @@ async def void_invoice(
     "/{invoice_id}/credit-notes",
     status_code=status.HTTP_201_CREATED,
     operation_id="invoices-credit",
+    summary="Issue a credit note",
+    openapi_extra=documents(409),
 )
 async def create_credit_note(
     invoice_id: InvoiceID,

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 Quoter = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
 
-@router.post("", response_model=QuoteRead, operation_id="quotes-create")
+@router.post("", response_model=QuoteRead, operation_id="quotes-create", summary="Quote a contract")
 async def create_quote(
     data: QuoteCreate, session: SessionDep, clock: ClockDep, _: Quoter
 ) -> QuoteRead:

@@ -115,7 +115,7 @@ async def test_r_lc_7_parallel_licence_decreases_record_one(live: LiveApp) -> No
     (charge,) = await _charges(live, contract_id, "early-termination")
     assert charge.amount == 678_000
     history = await live.client.get(path, headers=live.admin)
-    assert [c["license_ids"] for c in history.json()] == [60]
+    assert [c["license_ids"] for c in history.json()["items"]] == [60]
 
 
 async def test_r_lc_7_parallel_option_changes_apply_once(live: LiveApp) -> None:

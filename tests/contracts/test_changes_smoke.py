@@ -70,7 +70,7 @@ async def test_example_h_licence_decrease(
     assert change.status_code == 201, change.text
     assert change.json()["early_termination_charge"] == 678_000
     history = await client.get(f"/v1/contracts/{contract_id}/license-changes", headers=admin)
-    assert [c["license_ids"] for c in history.json()] == [60]
+    assert [c["license_ids"] for c in history.json()["items"]] == [60]
     # R-LC-7 + R-CHG-5: the partial charge is in the ledger for December, non-taxable,
     # unbilled, recorded once for that licence change.
     ledger = (await client.get(f"/v1/contracts/{contract_id}/charges", headers=admin)).json()

@@ -80,7 +80,7 @@ async def test_r_term_3_a_decrease_without_notice_is_refused(
     assert body["rule"] == "R-TERM-3"
     assert body["field"] == "notice_on"
     history = await client.get(f"/v1/contracts/{contract['id']}/license-changes", headers=admin)
-    assert history.json() == []
+    assert history.json() == {"items": [], "next_cursor": None}
 
 
 async def test_r_term_3_decrease_notice_on_the_deadline_day_is_accepted_one_day_late_refused(
@@ -319,7 +319,7 @@ async def test_r_lc_7_the_history_lists_every_change_with_its_charge(
     assert decrease.json()["early_termination_charge"] == 5 * 9 * (21_600 + 1_000) == 1_017_000
     response = await client.get(f"/v1/contracts/{contract['id']}/license-changes", headers=admin)
     assert response.status_code == 200, response.text
-    history: list[Body] = response.json()
+    history: list[Body] = response.json()["items"]
     assert [
         (
             c["effective_on"],
@@ -330,8 +330,8 @@ async def test_r_lc_7_the_history_lists_every_change_with_its_charge(
         )
         for c in history
     ] == [
-        ("2026-11-01", 120, 150, None, 0),
         ("2026-12-10", 150, 60, "2026-09-10", 1_017_000),
+        ("2026-11-01", 120, 150, None, 0),
     ]
     charges = await ledger(client, contract, admin)
     assert [(c["item"], c["amount"], c["taxable"], c["month"], c["rule"]) for c in charges] == [
@@ -354,4 +354,31 @@ async def test_only_operators_change_licences_and_crm_reads_the_history(
     assert ok.status_code == 201, ok.text
     listed = await client.get(f"/v1/contracts/{contract['id']}/license-changes", headers=crm)
     assert listed.status_code == 200, listed.text
-    assert [c["license_ids"] for c in listed.json()] == [150]
+    assert [c["license_ids"] for c in listed.json()["items"]] == [150]
+
+
+async def test_issue_9_s6_the_licence_history_pages_with_limit_and_cursor(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """issue 9 §6: `{items, next_cursor}` like every list, newest first (API.md "Lists")."""
+    contract = await example_b(client, admin)
+    await _change(client, admin, contract["id"], license_ids=150, effective_on="2026-11-01")
+    await _change(
+        client,
+        admin,
+        contract["id"],
+        license_ids=60,
+        effective_on="2026-12-10",
+        notice_on="2026-09-10",
+    )
+    path = f"/v1/contracts/{contract['id']}/license-changes"
+    first = (await client.get(path, params={"limit": 1}, headers=admin)).json()
+    assert [c["effective_on"] for c in first["items"]] == ["2026-12-10"]
+    assert first["next_cursor"]
+    second = await client.get(
+        path, params={"limit": 1, "cursor": first["next_cursor"]}, headers=admin
+    )
+    assert [c["effective_on"] for c in second.json()["items"]] == ["2026-11-01"]
+    assert second.json()["next_cursor"] is None
+    tampered = await client.get(path, params={"cursor": "bm90LWEtY3Vyc29y"}, headers=admin)
+    assert (tampered.status_code, tampered.json()["code"]) == (422, "invalid_cursor")

@@ -63,9 +63,9 @@ async def test_r_lc_9_a_suspension_is_recorded_with_its_reason(
     assert open_ended.status_code == 201, open_ended.text
     listed = await client.get(f"/v1/contracts/{contract['id']}/suspensions", headers=admin)
     assert listed.status_code == 200, listed.text
-    assert [(s["starts_on"], s["ends_on"], s["reason"]) for s in listed.json()] == [
-        ("2026-12-01", "2026-12-15", "breach"),
+    assert [(s["starts_on"], s["ends_on"], s["reason"]) for s in listed.json()["items"]] == [
         ("2027-01-10", None, "third_party_harm"),
+        ("2026-12-01", "2026-12-15", "breach"),
     ]
     assert (await event_types(session, contract["id"]))[-2:] == [
         "contract.suspended",
@@ -167,7 +167,7 @@ async def test_r_lc_9_a_suspension_needs_sound_dates_and_a_known_reason(
         "validation_error",
     )
     listed = await client.get(f"/v1/contracts/{contract['id']}/suspensions", headers=admin)
-    assert listed.json() == []
+    assert listed.json() == {"items": [], "next_cursor": None}
 
 
 # --- ad-hoc charges ----------------------------------------------------------------------------
@@ -400,3 +400,25 @@ async def test_only_operators_add_charges_to_running_contracts(
         409,
         "invalid_transition",
     )
+
+
+async def test_issue_9_s6_suspensions_page_with_limit_and_cursor(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """issue 9 §6: `{items, next_cursor}` like every list, newest first (API.md "Lists")."""
+    contract = await example_b(client, admin)
+    for starts_on, ends_on in [("2026-12-01", "2026-12-15"), ("2027-01-10", "2027-01-20")]:
+        created = await _suspend(
+            client, admin, contract["id"], starts_on=starts_on, ends_on=ends_on, reason="breach"
+        )
+        assert created.status_code == 201, created.text
+    path = f"/v1/contracts/{contract['id']}/suspensions"
+    first = (await client.get(path, params={"limit": 1}, headers=admin)).json()
+    assert [s["starts_on"] for s in first["items"]] == ["2027-01-10"]
+    second = await client.get(
+        path, params={"limit": 1, "cursor": first["next_cursor"]}, headers=admin
+    )
+    assert [s["starts_on"] for s in second.json()["items"]] == ["2026-12-01"]
+    assert second.json()["next_cursor"] is None
+    tampered = await client.get(path, params={"cursor": "bm90LWEtY3Vyc29y"}, headers=admin)
+    assert (tampered.status_code, tampered.json()["code"]) == (422, "invalid_cursor")

@@ -164,7 +164,7 @@ async def test_a_missing_plan_is_422(client: httpx.AsyncClient, admin: dict[str,
     assert response.json()["errors"][0] == {
         "field": "plan",
         "in": "body",
-        "message": "Field required",
+        "message": "is required",  # issue 9 §6: plain words
         "type": "missing",
         "rule": "R-CAT-1",
     }

@@ -27,7 +27,7 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, cursor_text, paginate
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind
@@ -157,7 +157,7 @@ async def history(
         keys=[LicenceChange.effective_on, LicenceChange.id],
         key_of=lambda c: [c.effective_on, c.id],
         params=params,
-        parse=[date.fromisoformat, str],
+        parse=[date.fromisoformat, cursor_text],
     )
     result = []
     for row in rows:

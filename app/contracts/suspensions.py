@@ -18,7 +18,7 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, cursor_text, paginate
 
 
 def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
@@ -91,6 +91,6 @@ async def list_suspensions(
         keys=[Suspension.starts_on, Suspension.id],
         key_of=lambda s: [s.starts_on, s.id],
         params=params,
-        parse=[date.fromisoformat, str],
+        parse=[date.fromisoformat, cursor_text],
     )
     return [SuspensionRead.model_validate(r) for r in rows], cursor

@@ -73,6 +73,12 @@ async def record(
     return charges
 
 
+async def lock_contract(session: AsyncSession, contract_id: str) -> None:
+    """Hold the contract row until the commit (PostgreSQL), as ``record`` does: for a
+    caller that decides a charge's month (``open_month``) before recording it."""
+    await ChargeRepository(session).lock_contract(contract_id)
+
+
 async def open_month(session: AsyncSession, contract_id: str, month: Month) -> Month:
     """``month``, or the first later month without a live monthly invoice of the contract
     (R-CHG-3, R-CHG-7; issue 9 §2): the month whose invoice a charge recorded now bills on.

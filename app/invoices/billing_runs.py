@@ -264,8 +264,8 @@ class _Runner:
         self.month = Month.parse(run.month)
         self.dry_run = run.dry_run
         self.batch_size = settings.bill_run_batch_size
-        # Fixed when the run was created; a run recorded before runs kept the date (none
-        # left running in practice) resumes on the scheduled day, as it began.
+        # Fixed when the run was created; a run created before runs stored their issue
+        # date (migration 0006) resumes on the scheduled day, as it began.
         self.issued_on = run.issued_on or scheduled_issue_on(self.month, settings)
         self.due_on = due_on(self.issued_on, settings)
         self.issuer = Issuer(settings.issuer_name, settings.issuer_registration_number)

@@ -102,6 +102,8 @@ async def record_if_due(
     completed_on = max(p.paid_on for p in payments)
     books = await load_price_books(session)
     late = charge_of(invoice, lines, payments, credited, completed_on, books)
+    # The month prices the charge's taxability: decide it under the lock record takes.
+    await charges.lock_contract(session, invoice.contract_id)
     month = await next_billing_month(session, invoice)
     line = late_payment_line(late, book=books.for_month(month), reference=invoice.number)
     if line is None:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,66 @@ async def test_issue_9_s8_replicas_migrating_together_all_succeed_and_leave_head
         finally:
             await engine.dispose()
         assert [r[0] for r in rows] == sorted(head_revisions())
+
+
+async def test_0006_fills_the_issue_dates_of_earlier_runs_from_their_invoices(
+    db_kind: str, tmp_path: Path
+) -> None:
+    """Issue 9 §1 (R-INV-1): a run made before 0006 issued on the scheduled day, so both
+    dates come from its invoices; a run that issued nothing stays empty."""
+    now = datetime(2026, 8, 1, tzinfo=UTC)
+    async with fresh_database(db_kind, tmp_path) as url:
+        await asyncio.to_thread(upgrade, url, "0005_invoices")
+        engine = create_engine(url, pool_size=1)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO customers (id, name, billing_name, email, version, "
+                        "updated_at, created_at) VALUES ('cus_1', 'n', 'b', 'e@x.jp', 1, :t, :t)"
+                    ),
+                    {"t": now},
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO contracts (id, customer_id, status, plan, license_ids, soc, "
+                        "reserved_ip, ad_integration, onboarding_kind, received_on, "
+                        "arrival_seq, planned_installation_on, administrators, version, "
+                        "updated_at, created_at) VALUES ('con_1', 'cus_1', 'active', "
+                        "'foundation-essential', 50, false, false, false, 'simple', :d, 1, "
+                        ":d, '[]', 1, :t, :t)"
+                    ),
+                    {"t": now, "d": date(2026, 5, 1)},
+                )
+                for run_id in ("run_1", "run_2"):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO billing_runs (id, month, dry_run, status, "
+                            "invoices_created, invoices_existing, failed, started_at, "
+                            "created_by) VALUES (:id, '2026-06', false, 'finished', 0, 0, 0, "
+                            ":t, 'cli')"
+                        ),
+                        {"id": run_id, "t": now},
+                    )
+                await conn.execute(
+                    text(
+                        "INSERT INTO invoices (id, number, contract_id, customer_id, kind, "
+                        "month, monthly_month, issued_on, due_on, recipient_name, issuer_name, "
+                        "issuer_registration_number, tax_rate_percent, taxable_subtotal, tax, "
+                        "non_taxable_subtotal, total, amount_paid, status, billing_run_id, "
+                        "created_at) VALUES ('inv_1', 'INV-2026-0000001', 'con_1', 'cus_1', "
+                        "'monthly', '2026-06', '2026-06', :i, :due, 'b', 'i', "
+                        "'T0000000000000', '10', 0, 0, 0, 0, 0, 'issued', 'run_1', :t)"
+                    ),
+                    {"t": now, "i": date(2026, 7, 1), "due": date(2026, 7, 31)},
+                )
+            await asyncio.to_thread(upgrade, url)
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    text("SELECT id, issued_on, scheduled_issue_on FROM billing_runs ORDER BY id")
+                )
+                found = [(r[0], r[1], r[2]) for r in rows]
+        finally:
+            await engine.dispose()
+    as_date = [(i, date.fromisoformat(str(a)) if a else None, b is not None) for i, a, b in found]
+    assert as_date == [("run_1", date(2026, 7, 1), True), ("run_2", None, False)]

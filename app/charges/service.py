@@ -31,16 +31,23 @@ async def record(
     actor_key_id: str,
     clock: Clock,
 ) -> list[Charge]:
-    """Record ``lines`` as charges due on ``month``'s invoice, once per ``source``.
+    """Record ``lines`` as charges billed on ``month``'s invoice, once per ``source``.
 
     ``source`` names what caused the charges (``termination``, ``licence-change:…``); a
     retried request or job that records the same source again gets the existing charges
     back instead of a second copy (a unique constraint backs this up).
+
+    R-CHG-3, issue 9 §2: when ``month``'s invoice is already issued, the charges go to the
+    contract's next month not yet invoiced (``open_month``), decided here, once: the
+    stored ``month`` is the one invoice that will carry them, whatever order months are
+    billed in. The contract row is held until the commit, as the bill run holds it.
     """
     repo = ChargeRepository(session)
     existing = await repo.by_source(contract_id, source)
     if existing:
         return existing
+    await repo.lock_contract(contract_id)
+    month = await open_month(session, contract_id, month)
     now = clock.now()
     charges = [
         Charge(
@@ -66,10 +73,26 @@ async def record(
     return charges
 
 
+async def lock_contract(session: AsyncSession, contract_id: str) -> None:
+    """Hold the contract row until the commit (PostgreSQL), as ``record`` does: for a
+    caller that decides a charge's month (``open_month``) before recording it."""
+    await ChargeRepository(session).lock_contract(contract_id)
+
+
+async def open_month(session: AsyncSession, contract_id: str, month: Month) -> Month:
+    """``month``, or the first later month without a live monthly invoice of the contract
+    (R-CHG-3, R-CHG-7; issue 9 §2): the month whose invoice a charge recorded now bills on.
+    A voided invoice's month is open again."""
+    taken = await ChargeRepository(session).invoiced_months_from(contract_id, str(month))
+    while str(month) in taken:
+        month += 1
+    return month
+
+
 def unbilled_due_exists(
     contract_id: ColumnElement[str] | InstrumentedAttribute[str], month: Month
 ) -> ColumnElement[bool]:
-    """SQL: the contract has ledger charges due on ``month``'s invoice not yet billed.
+    """SQL: the contract has unbilled ledger charges of ``month`` (issue 9 §2).
 
     For the bill run, so that a charge arising after the last service month (a late
     charge on the final invoice, say) still reaches an invoice.
@@ -79,7 +102,7 @@ def unbilled_due_exists(
         .where(
             Charge.contract_id == contract_id,
             Charge.invoice_id.is_(None),
-            Charge.month <= str(month),
+            Charge.month == str(month),
         )
         .exists()
     )

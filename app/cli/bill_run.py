@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -24,6 +25,7 @@ from app.core.errors import AppError
 from app.core.settings import get_settings
 from app.core.validation import BusinessWindow
 from app.invoices.billing_runs import bill_month
+from app.invoices.billing_schemas import is_late
 from app.invoices.models import BillingRun
 from app.pricing.calendar import Month
 from app.pricing.errors import PricingError
@@ -47,14 +49,32 @@ def _month(text: str) -> Month:
     return month
 
 
+def _day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD).") from exc
+
+
 def bill_run(
     month: Annotated[str, typer.Option(help="The month to invoice, YYYY-MM (must have ended).")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Compute and count, store no invoice.")
     ] = False,
+    issued_on: Annotated[
+        str | None,
+        typer.Option(
+            "--issued-on",
+            help="Issue date of the invoices, YYYY-MM-DD, between the month's scheduled "
+            "issue day and today (default: the scheduled day when on time, else today).",
+        ),
+    ] = None,
 ) -> None:
     """Invoice a month: one invoice per contract, safe to re-run or run in parallel."""
     billing_month = _month(month)
+    issue_date = _day(issued_on)
     settings = get_settings()
     progress = Progress(
         TextColumn("[bold]Billing {task.fields[month]}"),
@@ -83,6 +103,7 @@ def bill_run(
                 clock=SystemClock(),
                 created_by="cli",
                 progress=advance,
+                issued_on=issue_date,
             )
         finally:
             await database.dispose()
@@ -97,6 +118,13 @@ def bill_run(
     finally:
         progress.stop()
     elapsed = time.perf_counter() - started
+    if is_late(run):
+        console.print(
+            f"[yellow]Late run: {run.month}'s scheduled issue day was "
+            f"{run.scheduled_issue_on}; invoices dated {run.issued_on}.[/yellow]"
+        )
+    else:
+        console.print(f"Invoices dated {run.issued_on} (the scheduled issue day).")
     table = Table("run", "month", "status", "created", "existing", "failed", "duration")
     table.add_row(
         run.id,

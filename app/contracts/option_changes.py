@@ -26,7 +26,6 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
-from app.invoices.months import last_invoiced_month
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind, check_option_can_be_added
@@ -41,12 +40,6 @@ async def _periods(session: AsyncSession, contract: Contract, option: str) -> li
         .order_by(ContractOption.starts_on)
     )
     return list(rows)
-
-
-async def _next_invoice_month(session: AsyncSession, contract: Contract, month: Month) -> Month:
-    """``month``, or the first month not yet invoiced when ``month`` already is."""
-    invoiced = await last_invoiced_month(session, contract.id)
-    return max(month, invoiced + 1) if invoiced is not None else month
 
 
 async def add_option(
@@ -67,7 +60,7 @@ async def add_option(
             )
         contract.ad_integration = True
         book = (await load_price_books(session)).for_date(contract.received_on)
-        month = await _next_invoice_month(session, contract, Month.of(data.effective_on))
+        month = await charges.open_month(session, contract.id, Month.of(data.effective_on))
         await charges.record(
             session,
             contract_id=contract.id,

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
         le=12,
         description="Invoices are due on the last day of the issue month plus this many months.",
     )
+    invoice_min_days_to_pay: int = Field(
+        default=10,
+        ge=0,
+        le=365,
+        description="An invoice is never due sooner than this many days after its issue "
+        "date; else it falls due on the next month's last day (R-INV-1, issue 9 §1).",
+    )
     bill_run_batch_size: int = Field(default=1000, ge=1, le=20000)
     issuer_name: str = "アルテリア・ネットワークス株式会社"
     issuer_registration_number: str = "T0000000000000"

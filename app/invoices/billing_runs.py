@@ -68,7 +68,8 @@ from app.core.settings import Settings
 from app.customers.service import billing_names
 from app.invoices.billing_runs_repository import BillingRunRepository
 from app.invoices.composition import INVOICE_COLUMNS, LINE_COLUMNS, Issuer, compose_rows
-from app.invoices.drafting import InvoiceDraft, draft_invoice, due_charges, issue_dates
+from app.invoices.drafting import InvoiceDraft, draft_invoice, due_charges
+from app.invoices.issue_dates import due_on, issued_on_for, scheduled_issue_on
 from app.invoices.models import BillingRun, Invoice, InvoiceLine
 from app.invoices.numbering import INVOICE_SERIES, allocate
 from app.price_books.service import load_price_books
@@ -107,10 +108,23 @@ def check_month_ended(month: Month, today: date) -> None:
 
 
 async def create_run(
-    session: AsyncSession, month: Month, *, dry_run: bool, created_by: str, clock: Clock
+    session: AsyncSession,
+    month: Month,
+    *,
+    dry_run: bool,
+    created_by: str,
+    clock: Clock,
+    settings: Settings,
+    issued_on: date | None = None,
 ) -> BillingRun:
-    """Record a new run for ``month`` (status ``running``); the caller commits."""
-    check_month_ended(month, clock.today())
+    """Record a new run for ``month`` (status ``running``); the caller commits.
+
+    The run fixes the issue date of its invoices now (issue 9 §1, ``issue_dates``): the
+    scheduled issue day when on time, else today, or an explicit ``issued_on`` in between.
+    """
+    today = clock.today()
+    check_month_ended(month, today)
+    issued = issued_on_for(month, issued_on, today, settings)
     run = BillingRun(
         id=new_id("run"),
         month=str(month),
@@ -121,6 +135,8 @@ async def create_run(
         failed=0,
         started_at=clock.now(),
         created_by=created_by,
+        issued_on=issued,
+        scheduled_issue_on=scheduled_issue_on(month, settings),
     )
     await BillingRunRepository(session).add(run)
     return run
@@ -215,10 +231,19 @@ async def bill_month(
     clock: Clock,
     created_by: str,
     progress: Progress | None = None,
+    issued_on: date | None = None,
 ) -> BillingRun:
     """Create a run and carry it out (the CLI's and the benchmark's path)."""
     async with database.sessionmaker() as session, session.begin():
-        run = await create_run(session, month, dry_run=dry_run, created_by=created_by, clock=clock)
+        run = await create_run(
+            session,
+            month,
+            dry_run=dry_run,
+            created_by=created_by,
+            clock=clock,
+            settings=settings,
+            issued_on=issued_on,
+        )
     return await execute(database, run.id, settings, clock, progress)
 
 
@@ -284,7 +309,10 @@ class _Runner:
         self.month = Month.parse(run.month)
         self.dry_run = run.dry_run
         self.batch_size = settings.bill_run_batch_size
-        self.issued_on, self.due_on = issue_dates(self.month, settings)
+        # Fixed when the run was created; a run created before runs stored their issue
+        # date (migration 0006) resumes on the scheduled day, as it began.
+        self.issued_on = run.issued_on or scheduled_issue_on(self.month, settings)
+        self.due_on = due_on(self.issued_on, settings)
         self.issuer = Issuer(settings.issuer_name, settings.issuer_registration_number)
         self.clock = clock
         self.progress = progress

@@ -29,7 +29,13 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
     operation_id="billing-runs-create",
     summary="Start a bill run",
     openapi_extra=documents(location=True),
-    responses={422: {"description": "The month has not ended yet (`month_not_ended`, R-INV-1)."}},
+    responses={
+        422: {
+            "description": "The month has not ended yet (`month_not_ended`, R-INV-1), or "
+            "`issued_on` lies outside the scheduled issue day to today "
+            "(`issued_on_out_of_range`, R-INV-1)."
+        }
+    },
 )
 async def create_billing_run(
     data: BillingRunCreate,
@@ -44,7 +50,8 @@ async def create_billing_run(
 
     One monthly invoice per contract and month, however often a month is run, also by
     several runs at once: a run bills only contracts not yet invoiced for the month.
-    Follow it with `GET /v1/billing-runs/{id}`.
+    Follow it with `GET /v1/billing-runs/{id}`. The invoices are dated `issued_on`: by
+    default the month's scheduled issue day when the run is on time, else today (`late`).
     """
     run = await billing_runs.create_run(
         session,
@@ -52,6 +59,8 @@ async def create_billing_run(
         dry_run=data.dry_run,
         created_by=actor.key_id,
         clock=clock,
+        settings=request.app.state.settings,
+        issued_on=data.issued_on,
     )
     database: Database = request.app.state.database
     background.add_task(

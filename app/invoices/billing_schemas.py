@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.validation import BusinessMonth
+from app.core.clock import TOKYO
+from app.core.validation import BusinessDate, BusinessMonth
 from app.invoices.models import BillingRun
 
 
@@ -20,6 +21,12 @@ class BillingRunCreate(BaseModel):
     dry_run: bool = Field(
         default=False,
         description="Compute every invoice and count them, store none (only the run).",
+    )
+    issued_on: BusinessDate | None = Field(
+        default=None,
+        description="The issue date of the run's invoices (R-INV-1). Default: the month's "
+        "scheduled issue day when the run is on time, else today. An explicit date must lie "
+        "between the scheduled issue day and today (loading history from another system).",
     )
 
 
@@ -36,6 +43,17 @@ class BillingRunRead(BaseModel):
     started_at: datetime
     finished_at: datetime | None
     error: str | None = Field(description="Why the run failed; a new run resumes it.")
+    issued_on: date | None = Field(
+        description="The issue date the run's invoices carry (R-INV-1); empty only for old "
+        "runs that issued nothing."
+    )
+    scheduled_issue_on: date | None = Field(
+        description="The month's scheduled issue day (settings: the issue day of the next month)."
+    )
+    late: bool = Field(
+        description="True when the run started after the month's scheduled issue day "
+        "(its invoices are then dated today by default, not on the scheduled day)."
+    )
 
     @classmethod
     def of(cls, run: BillingRun) -> BillingRunRead:
@@ -50,7 +68,17 @@ class BillingRunRead(BaseModel):
             started_at=run.started_at,
             finished_at=run.finished_at,
             error=run.error,
+            issued_on=run.issued_on,
+            scheduled_issue_on=run.scheduled_issue_on,
+            late=is_late(run),
         )
+
+
+def is_late(run: BillingRun) -> bool:
+    """Whether the run started (Tokyo date) after the month's scheduled issue day."""
+    if run.scheduled_issue_on is None:
+        return False
+    return run.started_at.astimezone(TOKYO).date() > run.scheduled_issue_on
 
 
 class PreviewLine(BaseModel):

@@ -6,7 +6,8 @@ transaction (these functions only flush):
 - :func:`issue_cancellation_invoice` issues the fee at once: kind ``cancellation``, month
   = the month of ``cancelled_on``, issued today, due on the last day of the month after
   the issue month (plus ``settings.invoice_due_month_offset`` months, as monthly
-  invoices), numbered in the invoice series (R-INV-3), taxed once per invoice at the rate
+  invoices, and never sooner than ``invoice_min_days_to_pay`` days after issue),
+  numbered in the invoice series (R-INV-3), taxed once per invoice at the rate
   of the price book pricing that month (R-CHG-4). ``lines[i]`` is billed from the ledger
   charge ``charge_ids[i]`` when ``charge_ids`` is given (record the fee in the ledger first,
   kind ``cancellation``): those charges are stamped with the invoice, so no bill run
@@ -35,6 +36,7 @@ from app.core.settings import Settings
 from app.customers.service import billing_names
 from app.invoices import credit_notes, numbering
 from app.invoices.composition import DraftLine, Issuer, compose
+from app.invoices.issue_dates import due_on
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.receivables import write_audit
 from app.invoices.repository import InvoiceRepository
@@ -47,8 +49,9 @@ RULE = "R-CHG-6"
 
 
 def cancellation_due_on(issued_on: date, settings: Settings) -> date:
-    """The last day of the month after the issue month (+ the configured offset)."""
-    return (Month.of(issued_on) + 1 + settings.invoice_due_month_offset).last_day
+    """The last day of the month after the issue month (+ the configured offset), never
+    sooner than ``invoice_min_days_to_pay`` days after the issue date (issue 9 §1)."""
+    return due_on(issued_on, settings, extra_months=1)
 
 
 async def issue_cancellation_invoice(

@@ -4,7 +4,7 @@ Used by the bill run and by the invoice preview, so both compute the same invoic
 
 - the month's recurring lines (R-CHG-1, R-CHG-2), priced by the price book version in
   effect on the month's first day (R-CAT-4);
-- every unbilled ledger charge due on that month's invoice (``month <= M``): the one-time
+- every unbilled ledger charge of that month (``month == M``; issue 9 §2): the one-time
   items (R-CHG-3), early-termination (R-CHG-5), cancellation (R-CHG-6), late-payment
   (R-CHG-7) and ad-hoc charges (R-CHG-8, R-CHG-9), each keeping its ``charge_id`` so the
   bill run can stamp it with the invoice;
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
@@ -27,9 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.charges.repository import ChargeRepository
 from app.contracts.billing import BillingSubject
-from app.core.settings import Settings
 from app.invoices.composition import DraftLine
-from app.pricing.calendar import Month, month_end
+from app.pricing.calendar import Month
 from app.pricing.lines import ChargeLine, InvoiceTotals, totals
 from app.pricing.price_book import PriceBooks
 from app.pricing.recurring import recurring_lines_for_month
@@ -97,12 +95,14 @@ def draft_invoice(
 ) -> InvoiceDraft:
     """The monthly invoice of ``subject`` for ``month`` (pure; see the module docstring).
 
-    ``charges`` are the contract's unbilled charges due by ``month`` (``due_charges``).
+    ``charges`` are the contract's unbilled charges of ``month`` (``due_charges``); each
+    ledger charge bills on the invoice of its own month, whatever order months are billed
+    in (R-CHG-3, R-INV-1; issue 9 §2).
     """
     book = books.for_month(month)
     lines = [DraftLine(line) for line in recurring_lines_for_month(book, subject.timeline, month)]
     ordered = sorted(charges, key=lambda c: (c.month, c.id))
-    lines += [ledger_line(c) for c in ordered if c.month <= str(month)]
+    lines += [ledger_line(c) for c in ordered if c.month == str(month)]
     return InvoiceDraft(
         contract_id=subject.contract_id,
         customer_id=subject.customer_id,
@@ -113,20 +113,10 @@ def draft_invoice(
     )
 
 
-def issue_dates(month: Month, settings: Settings) -> tuple[date, date]:
-    """(issued_on, due_on) of ``month``'s invoice (R-INV-1): issued on the configured day
-    of the next month, due on the last day of the issue month plus the configured offset
-    (defaults: the 1st, and that month's last day: June 2026 → 2026-07-01, 2026-07-31)."""
-    issue_month = month + 1
-    issued_on = issue_month.first_day.replace(day=settings.invoice_issue_day)
-    due_on = month_end((issue_month + settings.invoice_due_month_offset).first_day)
-    return issued_on, due_on
-
-
 async def due_charges(
     session: AsyncSession, contract_ids: Sequence[str], month: Month
 ) -> dict[str, list[LedgerEntry]]:
-    """Each contract's unbilled ledger charges due on ``month``'s invoice, in line order."""
+    """Each contract's unbilled ledger charges of ``month``, in line order."""
     by_contract: dict[str, list[LedgerEntry]] = defaultdict(list)
     if contract_ids:
         repo = ChargeRepository(session)

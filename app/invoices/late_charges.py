@@ -25,7 +25,6 @@ from app.charges import service as charges
 from app.charges.models import Charge
 from app.core.clock import Clock
 from app.invoices.models import Invoice, InvoiceLine, Payment
-from app.invoices.months import last_invoiced_month
 from app.invoices.receivables import load, refuse, view_of, write_audit
 from app.invoices.repository import InvoiceRepository
 from app.invoices.schemas import LateChargeRead, LateSegmentRead, LedgerChargeRef
@@ -78,11 +77,9 @@ def charge_of(
 
 
 async def next_billing_month(session: AsyncSession, invoice: Invoice) -> Month:
-    """The month after the contract's last invoiced month, or after the invoice's month,
-    whichever is later: the next invoice of the contract carries the charge (R-CHG-7)."""
-    after_invoice = Month.parse(invoice.month) + 1
-    last = await last_invoiced_month(session, invoice.contract_id)
-    return max(after_invoice, last + 1) if last is not None else after_invoice
+    """The first month after the invoice's month not yet invoiced for the contract: that
+    invoice carries the charge (R-CHG-7; issue 9 §2, decided once, when recorded)."""
+    return await charges.open_month(session, invoice.contract_id, Month.parse(invoice.month) + 1)
 
 
 async def record_if_due(
@@ -105,6 +102,8 @@ async def record_if_due(
     completed_on = max(p.paid_on for p in payments)
     books = await load_price_books(session)
     late = charge_of(invoice, lines, payments, credited, completed_on, books)
+    # The month prices the charge's taxability: decide it under the lock record takes.
+    await charges.lock_contract(session, invoice.contract_id)
     month = await next_billing_month(session, invoice)
     line = late_payment_line(late, book=books.for_month(month), reference=invoice.number)
     if line is None:

@@ -143,3 +143,7 @@ class BillingRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(40), nullable=False)
+    # Issue 9 §1 (R-INV-1): the date the run's invoices carry, and the month's scheduled
+    # issue day (empty only on runs made before they were recorded that issued nothing).
+    issued_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    scheduled_issue_on: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -61,6 +61,16 @@ async def record_payment(
             field="paid_on",
             today=today,
         )
+    if data.paid_on < invoice.issued_on:
+        raise Unprocessable(
+            f"A payment answers an issued invoice; {data.paid_on} is before invoice "
+            f"{invoice.number} was issued ({invoice.issued_on}).",
+            code="payment_before_issue",
+            rule=RULE,
+            field="paid_on",
+            issued_on=invoice.issued_on,
+            earliest_paid_on=invoice.issued_on,
+        )
     if data.amount > view.balance:
         raise Unprocessable(
             f"The payment of {data.amount:,} yen exceeds the balance of invoice "

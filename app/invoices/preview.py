@@ -3,11 +3,15 @@
 For a month already invoiced it shows the stored invoice (``invoiced: true``, with its
 number), never a recomputation that could differ from what was issued (R-INV-4). For any
 other month it shows the draft a bill run would issue now (``drafting``): the month's
-recurring lines and the unbilled ledger charges due by then. Outside the contract's
-service months nothing would be issued: ``billable: false`` and no lines.
+recurring lines and the month's unbilled ledger charges. Outside the contract's
+service months nothing would be issued: ``billable: false`` and no lines. Its dates are
+those of a run started ``today`` (``issue_dates``), and its ledger lines only the charges
+of the month itself (issue 9 §2): a later month's preview never shows an earlier one's.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +26,8 @@ from app.invoices.billing_schemas import (
     PreviewLine,
     PreviewRecipient,
 )
-from app.invoices.drafting import draft_for, issue_dates
+from app.invoices.drafting import draft_for
+from app.invoices.issue_dates import invoice_dates
 from app.invoices.models import Invoice, InvoiceLine
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
@@ -69,7 +74,7 @@ async def _stored(session: AsyncSession, invoice: Invoice) -> InvoicePreviewRead
 
 
 async def preview(
-    session: AsyncSession, contract: Contract, month: Month, settings: Settings
+    session: AsyncSession, contract: Contract, month: Month, settings: Settings, today: date
 ) -> InvoicePreviewRead:
     stored = await session.scalar(
         select(Invoice).where(
@@ -86,7 +91,7 @@ async def preview(
         and timeline.first_month <= month
         and (timeline.last_month is None or month <= timeline.last_month)
     )
-    issued_on, due_on = issue_dates(month, settings)
+    issued_on, due_on = invoice_dates(month, today, settings)
     recipient = (await billing_names(session, [contract.customer_id]))[contract.customer_id]
     lines: list[PreviewLine] = []
     tax_rate = books.for_month(month).tax_rate_percent

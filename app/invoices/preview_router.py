@@ -11,6 +11,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.contracts.guards import load
 from app.core.database import SessionDep
+from app.core.http import ClockDep
 from app.core.validation import BusinessMonth
 from app.invoices import preview
 from app.invoices.billing_schemas import InvoicePreviewRead
@@ -31,9 +32,13 @@ async def invoice_preview(
     month: Annotated[BusinessMonth, Query(description="`YYYY-MM`, past or future.")],
     request: Request,
     session: SessionDep,
+    clock: ClockDep,
     actor: Reader,
 ) -> InvoicePreviewRead:
     """What the month's monthly invoice would be, not stored; for a month already
-    invoiced, the invoice as issued (`invoiced: true`)."""
+    invoiced, the invoice as issued (`invoiced: true`). A month not yet invoiced shows the
+    issue and due dates a run started today would give it (R-INV-1)."""
     contract = await load(session, contract_id, actor)
-    return await preview.preview(session, contract, Month.parse(month), request.app.state.settings)
+    return await preview.preview(
+        session, contract, Month.parse(month), request.app.state.settings, clock.today()
+    )

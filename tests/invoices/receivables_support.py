@@ -42,7 +42,7 @@ async def issue_invoice(
     recipient_name: str = "株式会社サンプル 経理部",
 ) -> str:
     """Issue an invoice of ``lines`` plus (``bill_ledger``) the contract's unbilled ledger
-    charges due by ``month``, stamping them; returns its id. Commits."""
+    charges of ``month`` (issue 9 §2), stamping them; returns its id. Commits."""
     repo = ChargeRepository(session)
     charges = await repo.unbilled_due_rows([contract_id], month) if bill_ledger else []
     drafts = [DraftLine(line) for line in lines] + [

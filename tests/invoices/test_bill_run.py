@@ -22,6 +22,7 @@ from app.invoices.models import BillingRun, Invoice
 from app.pricing.calendar import Month
 from app.pricing.lines import ChargeLine
 from tests.conftest import KeyFactory
+from tests.contracts.steps import at
 from tests.invoices.billing_steps import (
     active_contract,
     example_b,
@@ -89,10 +90,12 @@ async def _charges(client: httpx.AsyncClient, headers: Headers, contract_id: str
 
 
 async def test_example_a_june_invoice_carries_the_onboarding_item(
-    client: httpx.AsyncClient, admin: Headers
+    client: httpx.AsyncClient, admin: Headers, clock: FixedClock
 ) -> None:
-    """Worked example A, R-CHG-3 and R-INV-2: the first invoice holds the one-time item."""
+    """Worked example A, R-CHG-3 and R-INV-2: the first invoice holds the one-time item;
+    run on the scheduled issue day, it is dated that day (R-INV-1, issue 9 §1)."""
     contract = await active_contract(client, admin)
+    at(clock, date(2026, 7, 1))
     run = await run_month(client, admin, "2026-06")
     assert (run["invoices_created"], run["invoices_existing"], run["failed"]) == (1, 0, 0)
     assert run["dry_run"] is False
@@ -121,17 +124,24 @@ async def test_example_a_june_invoice_carries_the_onboarding_item(
 async def test_example_a_july_bills_the_monthly_charge_only(
     client: httpx.AsyncClient, admin: Headers
 ) -> None:
-    """Worked example A: July is 93,000 + 9,300 = 102,300; numbers follow on (R-INV-3)."""
+    """Worked example A: July is 93,000 + 9,300 = 102,300; numbers follow on (R-INV-3).
+    Run late (today 2026-11-24, scheduled 2026-08-01), it is dated today; 2026-11-30 is
+    closer than 10 days, so it is due at the next month's end (R-INV-1, issue 9 §1)."""
     contract = await active_contract(client, admin)
     await run_month(client, admin, "2026-06")
     run = await run_month(client, admin, "2026-07")
+    assert (run["issued_on"], run["scheduled_issue_on"], run["late"]) == (
+        "2026-11-24",
+        "2026-08-01",
+        True,
+    )
     assert run["invoices_created"] == 1
     july = await preview(client, admin, contract["id"], "2026-07")
     assert july["invoiced"] is True
     assert [line["item"] for line in july["lines"]] == ["basic", "foundation-essential"]
     assert _amounts(july) == (93_000, 9_300, 0, 102_300)
     assert july["number"] == "INV-2026-0000002"
-    assert (july["issued_on"], july["due_on"]) == ("2026-08-01", "2026-08-31")
+    assert (july["issued_on"], july["due_on"]) == ("2026-11-24", "2026-12-31")
 
 
 async def test_example_b_first_invoice(client: httpx.AsyncClient, admin: Headers) -> None:

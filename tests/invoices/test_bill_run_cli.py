@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,27 @@ async def test_a_month_not_ended_or_not_a_month_is_refused(live: LiveApp) -> Non
     bad = await _invoke("--month", "June")
     assert bad.exit_code == 2
     assert "not a month" in bad.output
+
+
+@pytest.mark.usefixtures("cli_env")
+async def test_the_cli_says_the_issue_date_and_when_the_run_is_late_issue_9_s1(
+    live: LiveApp,
+) -> None:
+    """Issue 9 §1, R-INV-1: `--issued-on` dates the invoices; a late run says so; a date
+    outside the scheduled issue day to today is refused with the range."""
+    wrong = await _invoke("--month", "2026-06", "--issued-on", "2026-06-30")
+    assert wrong.exit_code == 2
+    assert "2026-07-01" in wrong.output
+    assert "issued_on" in wrong.output
+    assert await _invoices(live) == 0
+    bad = await _invoke("--month", "2026-06", "--issued-on", "July")
+    assert bad.exit_code == 2
+    assert "not a date" in bad.output
+    result = await _invoke("--month", "2026-06", "--issued-on", "2026-07-10")
+    assert result.exit_code == 0, result.output
+    assert "Late run" in result.output
+    assert "2026-07-01" in result.output
+    assert "2026-07-10" in result.output
+    async with live.database.sessionmaker() as session:
+        dates = set(await session.scalars(select(Invoice.issued_on)))
+    assert dates == {date(2026, 7, 10)}

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import FixedClock
 from app.invoices.models import Invoice
 from tests.conftest import KeyFactory
+from tests.contracts.steps import at
 from tests.invoices.billing_steps import active_contract, preview, run_month
 
 Headers = dict[str, str]
 
 
 async def test_the_first_month_previews_the_invoice_the_run_then_issues(
-    client: httpx.AsyncClient, admin: Headers, session: AsyncSession
+    client: httpx.AsyncClient, admin: Headers, session: AsyncSession, clock: FixedClock
 ) -> None:
-    """Worked example A: the preview of June is the June invoice, minus its number."""
+    """Worked example A: the preview of June is the June invoice, minus its number. On the
+    scheduled issue day (R-INV-1, issue 9 §1) both carry its dates."""
     contract = await active_contract(client, admin)
+    at(clock, date(2026, 7, 1))
     draft = await preview(client, admin, contract["id"], "2026-06")
     assert (draft["invoiced"], draft["billable"], draft["number"]) == (False, True, None)
     assert (draft["taxable_subtotal"], draft["tax"], draft["total"]) == (643_000, 64_300, 707_300)
@@ -31,11 +37,12 @@ async def test_the_first_month_previews_the_invoice_the_run_then_issues(
         assert issued[key] == draft[key], key
 
 
-async def test_a_later_month_shows_the_charges_due_by_then_but_not_those_billed(
+async def test_a_later_month_shows_only_its_own_charges_issue_9_s2(
     client: httpx.AsyncClient, admin: Headers
 ) -> None:
-    """R-CHG-3, R-CHG-9: once June is invoiced the one-time item is gone; an ad-hoc
-    charge for July shows from July on, and the July run bills it."""
+    """R-CHG-3, R-CHG-9, issue 9 §2: once June is invoiced the one-time item is gone; an
+    ad-hoc charge for July shows on July's preview only (never on a later month's), and
+    the July run bills it."""
     contract = await active_contract(client, admin)
     await run_month(client, admin, "2026-06")
     added = await client.post(
@@ -45,12 +52,10 @@ async def test_a_later_month_shows_the_charges_due_by_then_but_not_those_billed(
     )
     assert added.status_code == 201, added.text
     december = await preview(client, admin, contract["id"], "2026-12")
-    assert [line["item"] for line in december["lines"]] == [
-        "basic",
-        "foundation-essential",
-        "work",
-    ]
+    assert [line["item"] for line in december["lines"]] == ["basic", "foundation-essential"]
     assert (december["issued_on"], december["due_on"]) == ("2027-01-01", "2027-01-31")
+    draft = await preview(client, admin, contract["id"], "2026-07")
+    assert [line["item"] for line in draft["lines"]] == ["basic", "foundation-essential", "work"]
     await run_month(client, admin, "2026-07")
     july = await preview(client, admin, contract["id"], "2026-07")
     assert july["invoiced"] is True

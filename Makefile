@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-LINT_PATHS := $(wildcard app tests migrations bench)
+LINT_PATHS := $(wildcard app tests bench)
 export SCMS_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
 .DEFAULT_GOAL := help

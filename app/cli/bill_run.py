@@ -125,9 +125,11 @@ def bill_run(
         )
     else:
         console.print(f"Invoices dated {run.issued_on} (the scheduled issue day).")
-    table = Table("run", "month", "status", "created", "existing", "failed", "duration")
+    # The run id is copied into `GET /v1/billing-runs/{id}`: on a line of its own, so no
+    # table squeezes it short.
+    console.print(f"Run {run.id}", soft_wrap=True)
+    table = Table("month", "status", "created", "existing", "failed", "duration")
     table.add_row(
-        run.id,
         run.month + (" (dry run)" if run.dry_run else ""),
         run.status,
         str(run.invoices_created),

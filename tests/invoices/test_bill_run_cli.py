@@ -14,7 +14,7 @@ from typer.testing import CliRunner, Result
 from app.cli.main import app
 from app.core.clock import FixedClock
 from app.core.settings import get_settings
-from app.invoices.models import Invoice
+from app.invoices.models import BillingRun, Invoice
 from tests.invoices.billing_steps import active_contract
 from tests.support.live import LiveApp, live_app
 
@@ -58,11 +58,15 @@ async def test_bill_run_shows_progress_and_a_summary_then_reruns_as_a_no_op(
     summary = result.output.splitlines()[-2]
     assert "2026-06" in summary
     assert "finished" in summary
-    assert [cell.strip() for cell in summary.split("│")[4:7]] == ["3", "0", "0"]
+    assert [cell.strip() for cell in summary.split("│")[3:6]] == ["3", "0", "0"]
+    async with live.database.sessionmaker() as session:
+        run_id = await session.scalar(select(BillingRun.id))
+    assert run_id is not None
+    assert f"Run {run_id}" in result.output  # whole, to copy into GET /v1/billing-runs/{id}
     assert await _invoices(live) == 3
     again = await _invoke("--month", "2026-06")
     assert again.exit_code == 0, again.output
-    assert [cell.strip() for cell in again.output.splitlines()[-2].split("│")[4:7]] == [
+    assert [cell.strip() for cell in again.output.splitlines()[-2].split("│")[3:6]] == [
         "0",
         "3",
         "0",

@@ -14,12 +14,12 @@ from app.charges import service as charges
 from app.charges.models import Charge
 from app.charges.schemas import AdHocChargeCreate
 from app.contracts import events
-from app.contracts.change_guards import ensure_month_open
 from app.contracts.guards import load
 from app.contracts.states import Status, effective_status
 from app.core.clock import Clock
 from app.core.errors import InvalidTransition, Unprocessable
 from app.core.ids import new_id
+from app.invoices.months import ensure_month_open
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
 

@@ -16,34 +16,20 @@ from app.contracts.models import (
     OnboardingMilestone,
 )
 from app.contracts.repository import ContractRepository
-from app.contracts.schemas import (
+from app.contracts.states import MILESTONES, Move, Status, ensure_allowed
+from app.core.clock import Clock
+from app.core.errors import Conflict, Unprocessable
+from app.core.ids import new_id
+from app.onboarding.schemas import (
     InspectionCreate,
     MilestoneDone,
     OnboardingComplete,
     OnboardingStart,
 )
-from app.contracts.states import Move, Status, ensure_allowed
-from app.core.clock import Clock
-from app.core.errors import Conflict, Unprocessable
-from app.core.ids import new_id
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, first_term_end
-from app.pricing.catalogue import ChargeKind, OnboardingKind
+from app.pricing.catalogue import ChargeKind
 from app.pricing.one_time import one_time_lines
-
-# R-LC-5: the milestones of each kind of onboarding service (別記3).
-MILESTONES: dict[str, tuple[str, ...]] = {
-    OnboardingKind.SIMPLE: ("explanation", "initial_setup", "training", "trial", "manuals"),
-    OnboardingKind.STANDARD: (
-        "explanation",
-        "requirements",
-        "design",
-        "build",
-        "training",
-        "trial",
-        "manuals",
-    ),
-}
 
 
 async def start(

@@ -7,8 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from app.api_keys.router import router as api_keys_router
 from app.auth.dependencies import authenticate_request
-from app.auth.router import router as api_keys_router
 from app.changes.charges_router import router as charges_router
 from app.changes.router import router as changes_router
 from app.changes.router import suspensions_router
@@ -27,6 +27,7 @@ from app.customers.router import router as customers_router
 from app.endings.router import router as endings_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
+from app.invoices.months import latest_invoiced_month
 from app.invoices.preview_router import router as invoice_preview_router
 from app.invoices.router import router as invoices_router
 from app.onboarding.router import router as onboarding_router
@@ -77,6 +78,8 @@ def create_app(
     app.state.database = database
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
+    # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
+    app.state.invoiced_through = latest_invoiced_month
     install_error_handlers(app)
     install_docs(app)
     install_openapi(app)

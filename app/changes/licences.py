@@ -27,7 +27,7 @@ from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
 from app.core.pagination import PageParams, cursor_text, paginate
-from app.invoices.months import ensure_month_open
+from app.invoices.months import ensure_month_open, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind
@@ -109,7 +109,7 @@ async def change_licences(
             term_containing(contract, data.effective_on).end_on,
         )
         if partial.line is not None:
-            await charges.record(
+            await record_charges(
                 session,
                 contract_id=contract.id,
                 lines=[partial.line],

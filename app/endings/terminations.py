@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
 from app.contracts import events
 from app.contracts.billing import timeline_for as timeline
 from app.contracts.guards import ensure_in_service, ensure_not_future, load, term_containing
@@ -22,7 +21,7 @@ from app.core.errors import AppError, Conflict, InvalidTransition, Unprocessable
 from app.core.settings import Settings
 from app.endings import cancellations
 from app.endings.schemas import Cost, TerminationCreate, TerminationQuote
-from app.invoices.months import ensure_month_open
+from app.invoices.months import ensure_month_open, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import (
     Month,
@@ -312,7 +311,7 @@ async def terminate(
             settings,
         )
     elif result.lines:
-        await charges.record(
+        await record_charges(
             session,
             contract_id=contract.id,
             lines=result.lines,

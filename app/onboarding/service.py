@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
 from app.contracts import events
 from app.contracts.guards import load, not_before
 from app.contracts.models import (
@@ -20,6 +19,7 @@ from app.contracts.states import MILESTONES, Move, Status, ensure_allowed
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
+from app.invoices.months import record_charges
 from app.onboarding.schemas import (
     InspectionCreate,
     MilestoneDone,
@@ -201,7 +201,7 @@ async def _open_service(
                 )
             )
     book = (await load_price_books(session)).for_date(contract.received_on)
-    await charges.record(
+    await record_charges(
         session,
         contract_id=contract.id,
         lines=one_time_lines(book, contract.onboarding_kind, contract.ad_integration),

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from app.cli.main import app as cli
 from app.contracts.models import Contract, ContractEvent
-from app.endings.rolling import RollResult, roll
 from app.core.clock import FixedClock
 from app.core.settings import get_settings
+from app.endings.rolling import RollResult, roll
 from tests.contracts.steps import at
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer
 from tests.support.live import LiveApp, live_app

@@ -7,11 +7,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
+from app.api_keys.router import router as api_keys_router
 from app.auth.dependencies import authenticate_request
-from app.auth.router import router as api_keys_router
-from app.charges.router import router as charges_router
-from app.contracts.changes_router import router as changes_router
-from app.contracts.onboarding_router import router as onboarding_router
+from app.changes.charges_router import router as charges_router
+from app.changes.router import router as changes_router
+from app.changes.router import suspensions_router
 from app.contracts.router import router as contracts_router
 from app.core.clock import Clock, SystemClock
 from app.core.database import Database, engine_from_settings
@@ -24,10 +24,13 @@ from app.core.openapi import TAGS, install_openapi
 from app.core.settings import Settings, get_settings
 from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
+from app.endings.router import router as endings_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
+from app.invoices.months import latest_invoiced_month
 from app.invoices.preview_router import router as invoice_preview_router
 from app.invoices.router import router as invoices_router
+from app.onboarding.router import router as onboarding_router
 from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
 
@@ -75,6 +78,8 @@ def create_app(
     app.state.database = database
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
+    # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
+    app.state.invoiced_through = latest_invoiced_month
     install_error_handlers(app)
     install_docs(app)
     install_openapi(app)
@@ -93,6 +98,8 @@ def create_app(
     app.include_router(contracts_router)
     app.include_router(onboarding_router)
     app.include_router(changes_router)
+    app.include_router(endings_router)
+    app.include_router(suspensions_router)
     app.include_router(charges_router)
     app.include_router(invoice_preview_router)
     app.include_router(billing_runs_router)

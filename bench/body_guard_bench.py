@@ -23,9 +23,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.api_keys.schemas import ApiKeyCreate  # noqa: E402
+from app.api_keys.service import create_key  # noqa: E402
 from app.auth.roles import Role  # noqa: E402
-from app.auth.schemas import ApiKeyCreate  # noqa: E402
-from app.auth.service import create_key  # noqa: E402
 from app.core.clock import SystemClock  # noqa: E402
 from app.core.database import Database, create_engine  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402

@@ -18,9 +18,9 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.api_keys.schemas import ApiKeyCreate
+from app.api_keys.service import create_key
 from app.auth.roles import Role
-from app.auth.schemas import ApiKeyCreate
-from app.auth.service import create_key
 from app.core.clock import FixedClock
 from app.core.database import create_engine
 from app.core.migrations import upgrade

@@ -22,6 +22,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal, authenticate
 from app.core.database import Database
 from app.core.errors import Forbidden, Unauthenticated
+from app.core.openapi import ROUTE_ROLES
 from app.core.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer scms_…`")
@@ -29,8 +30,6 @@ _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="scms"'}
 PRINCIPAL_STATE = "principal"
 
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-# Each require(...) dependency → the roles it lets in; the OpenAPI builder documents them.
-REQUIRED_ROLES: dict[Callable[..., Awaitable[Principal]], frozenset[Role]] = {}
 
 
 def _presented_key(scope: Scope) -> str | None:
@@ -96,7 +95,7 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
         return principal
 
     dependency.__name__ = "require_" + "_".join(sorted(r.value for r in allowed))
-    REQUIRED_ROLES[dependency] = allowed
+    ROUTE_ROLES[dependency] = allowed  # the OpenAPI document names who may call
     return dependency
 
 

@@ -9,11 +9,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.charges.models import Charge
-from app.contracts.models import Contract
 from app.core.models import Timestamp
 from app.core.pagination import PageParams, paginate
 from app.core.sql import among
-from app.invoices.models import Invoice
 
 
 class ChargeRepository:
@@ -59,23 +57,6 @@ class ChargeRepository:
             .order_by(Charge.contract_id, Charge.month, Charge.id)
         )
         return list((await self.session.execute(stmt)).all())
-
-    async def lock_contract(self, contract_id: str) -> None:
-        """Hold the contract row (PostgreSQL) until the commit: the bill run locks it too,
-        so a charge recorded now and a run billing its month see each other's commit."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(
-                select(Contract.id).where(Contract.id == contract_id).with_for_update()
-            )
-
-    async def invoiced_months_from(self, contract_id: str, month: str) -> set[str]:
-        """The months from ``month`` on with a live monthly invoice of the contract."""
-        rows = await self.session.scalars(
-            select(Invoice.monthly_month).where(
-                Invoice.contract_id == contract_id, Invoice.monthly_month >= month
-            )
-        )
-        return {m for m in rows.all() if m is not None}
 
     async def mark_billed_many(self, invoice_of: Mapping[str, str], billed_at: datetime) -> int:
         """Stamp each charge with its invoice in one statement; only those still unbilled.

@@ -20,7 +20,7 @@ from app.pricing.price_book import PriceBook
 from app.pricing.surcharge import surcharge_lines
 
 
-async def record(
+async def add(
     session: AsyncSession,
     *,
     contract_id: str,
@@ -31,23 +31,11 @@ async def record(
     actor_key_id: str,
     clock: Clock,
 ) -> list[Charge]:
-    """Record ``lines`` as charges billed on ``month``'s invoice, once per ``source``.
+    """Write ``lines`` to the ledger as charges billed on ``month``'s invoice, as they are.
 
-    ``source`` names what caused the charges (``termination``, ``licence-change:…``); a
-    retried request or job that records the same source again gets the existing charges
-    back instead of a second copy (a unique constraint backs this up).
-
-    R-CHG-3, issue 9 §2: when ``month``'s invoice is already issued, the charges go to the
-    contract's next month not yet invoiced (``open_month``), decided here, once: the
-    stored ``month`` is the one invoice that will carry them, whatever order months are
-    billed in. The contract row is held until the commit, as the bill run holds it.
+    Which month that is, and that ``source`` is recorded once, is decided by the caller
+    (``app.invoices.months.record_charges``, which every feature records through).
     """
-    repo = ChargeRepository(session)
-    existing = await repo.by_source(contract_id, source)
-    if existing:
-        return existing
-    await repo.lock_contract(contract_id)
-    month = await open_month(session, contract_id, month)
     now = clock.now()
     charges = [
         Charge(
@@ -69,24 +57,8 @@ async def record(
         )
         for position, line in enumerate(lines)
     ]
-    await repo.add_all(charges)
+    await ChargeRepository(session).add_all(charges)
     return charges
-
-
-async def lock_contract(session: AsyncSession, contract_id: str) -> None:
-    """Hold the contract row until the commit (PostgreSQL), as ``record`` does: for a
-    caller that decides a charge's month (``open_month``) before recording it."""
-    await ChargeRepository(session).lock_contract(contract_id)
-
-
-async def open_month(session: AsyncSession, contract_id: str, month: Month) -> Month:
-    """``month``, or the first later month without a live monthly invoice of the contract
-    (R-CHG-3, R-CHG-7; issue 9 §2): the month whose invoice a charge recorded now bills on.
-    A voided invoice's month is open again."""
-    taken = await ChargeRepository(session).invoiced_months_from(contract_id, str(month))
-    while str(month) in taken:
-        month += 1
-    return month
 
 
 def unbilled_due_exists(

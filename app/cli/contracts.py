@@ -10,11 +10,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.contracts.rolling import RollResult, roll
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.settings import get_settings
 from app.core.validation import BusinessWindow
+from app.endings.rolling import RollResult, roll
 
 contracts = typer.Typer(help="Jobs over contracts.", no_args_is_help=True)
 console = Console()

@@ -17,10 +17,11 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Column, Table
 
-from app.auth import service as keys
+from app.api_keys import service as keys
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyRead
 from app.auth.models import ApiKey
 from app.auth.roles import Role
-from app.auth.schemas import ApiKeyCreate, ApiKeyRead
+from app.auth.service import Principal
 from app.cli.bill_run import bill_run
 from app.cli.contracts import contracts
 from app.cli.errors import OperatorErrors
@@ -41,7 +42,7 @@ app.add_typer(contracts, name="contracts")
 app.command("bill-run")(bill_run)
 console = Console()
 # The operation log names the command line as the actor of what it changes.
-CLI_ACTOR = keys.Principal(key_id="cli", role=Role.ADMIN)
+CLI_ACTOR = Principal(key_id="cli", role=Role.ADMIN)
 T = TypeVar("T")
 
 

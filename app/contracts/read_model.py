@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.contracts.billing import timeline_for as timeline
 from app.contracts.models import Contract
-from app.contracts.onboarding import MILESTONES
 from app.contracts.repository import ContractRepository
 from app.contracts.schemas import (
     Administrator,
@@ -26,7 +25,7 @@ from app.contracts.schemas import (
     TerminationRead,
     TermRead,
 )
-from app.contracts.states import PRE_SERVICE, Status, effective_status
+from app.contracts.states import MILESTONES, PRE_SERVICE, Status, effective_status
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, term_on, warranty_end
 from app.pricing.catalogue import OnboardingKind, Plan

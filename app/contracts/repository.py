@@ -42,6 +42,14 @@ class ContractRepository:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()
 
+    async def lock(self, contract_id: str) -> None:
+        """Hold the contract row (PostgreSQL) until the commit: the bill run locks it too,
+        so a charge recorded now and a run billing its month see each other's commit."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(
+                select(Contract.id).where(Contract.id == contract_id).with_for_update()
+            )
+
     async def earliest_pending_before(self, contract: Contract) -> Contract | None:
         """The earliest application still ``applied`` that arrived before ``contract``."""
         stmt = (

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from app.core.errors import InvalidTransition
+from app.pricing.catalogue import OnboardingKind
 
 if TYPE_CHECKING:
     from app.contracts.models import Contract
@@ -68,6 +69,20 @@ ALLOWED: dict[Status, tuple[Move, ...]] = {
 # Before service start the carrier may still end a contract whose onboarding overran its
 # deadline (R-LC-6, Art. 14.4); see the contract changes feature.
 PRE_SERVICE = frozenset({Status.ACCEPTED, Status.ONBOARDING})
+
+# R-LC-5: the milestones of each kind of onboarding service (別記3).
+MILESTONES: dict[str, tuple[str, ...]] = {
+    OnboardingKind.SIMPLE: ("explanation", "initial_setup", "training", "trial", "manuals"),
+    OnboardingKind.STANDARD: (
+        "explanation",
+        "requirements",
+        "design",
+        "build",
+        "training",
+        "trial",
+        "manuals",
+    ),
+}
 
 
 def effective_status(contract: Contract, today: date) -> Status:

@@ -24,10 +24,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from app.auth.dependencies import REQUIRED_ROLES
-from app.auth.roles import Role
 from app.core.database import get_session
 from app.core.errors import PROBLEM_JSON, TYPE_BASE
+from app.core.openapi_components import SCHEMAS, headers, problem_schemas
 from app.core.openapi_examples import apply_examples
 
 TAGS: list[dict[str, str]] = [
@@ -83,7 +82,11 @@ TAGS: list[dict[str, str]] = [
     },
 ]
 
-_SCHEMAS = "#/components/schemas/"
+# Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``
+# records every one it makes, so the document can name who may call a route while the
+# plumbing stays below the features.
+ROUTE_ROLES: dict[Callable[..., Any], frozenset[str]] = {}
+
 _HEADERS = "#/components/headers/"
 _EXTRA = "x-scms"
 
@@ -181,11 +184,11 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(sub)
 
 
-def roles_of(route: APIRoute) -> frozenset[Role] | None:
+def roles_of(route: APIRoute) -> frozenset[str] | None:
     """The roles a route lets in, or None when it needs no key."""
     for call in _calls(route.dependant):
-        if call in REQUIRED_ROLES:
-            return REQUIRED_ROLES[call]
+        if call in ROUTE_ROLES:
+            return ROUTE_ROLES[call]
     return None
 
 
@@ -214,120 +217,6 @@ def derived_statuses(route: APIRoute) -> set[int]:
     return statuses
 
 
-def _problem_schemas() -> dict[str, Any]:
-    return {
-        "Problem": {
-            "title": "Problem",
-            "description": "RFC 9457 problem details, the body of every error. Domain "
-            "errors add the facts a client needs to fix its request (e.g. `allowed`, "
-            "`earliest_allowed`, `field`).",
-            "type": "object",
-            "required": ["type", "title", "status", "detail", "code"],
-            "properties": {
-                "type": {
-                    "type": "string",
-                    "format": "uri",
-                    "description": f"`{TYPE_BASE}` + `code`.",
-                    "examples": [TYPE_BASE + "invalid_transition"],
-                },
-                "title": {"type": "string", "examples": ["Not allowed in the current state"]},
-                "status": {"type": "integer", "examples": [409]},
-                "detail": {
-                    "type": "string",
-                    "description": "What went wrong, for a human.",
-                    "examples": ["A terminated contract allows no changes."],
-                },
-                "code": {
-                    "type": "string",
-                    "description": "Stable, machine-readable; branch on this.",
-                    "examples": ["invalid_transition"],
-                },
-                "instance": {
-                    "type": "string",
-                    "examples": ["/v1/contracts/ctr_01JD7X4K2M9Q8R5T3V6W0Y1Z2A"],
-                },
-                "rule": {
-                    "type": "string",
-                    "description": "The business rule the request breaks.",
-                    "examples": ["R-LC-10"],
-                },
-                "request_id": {
-                    "type": "string",
-                    "description": "Also in `X-Request-ID`; quote it when reporting.",
-                    "examples": ["4f9c2a7e1b3d4c5e8f60718293a4b5c6"],
-                },
-            },
-            "additionalProperties": True,
-        },
-        "ValidationProblem": {
-            "title": "ValidationProblem",
-            "description": "A 422 Problem. `validation_error` lists each invalid field in "
-            "`errors`; a broken business rule names its `rule` instead.",
-            "allOf": [
-                {"$ref": _SCHEMAS + "Problem"},
-                {
-                    "type": "object",
-                    "properties": {
-                        "errors": {"type": "array", "items": {"$ref": _SCHEMAS + "InvalidField"}}
-                    },
-                    "if": {
-                        "properties": {"code": {"const": "validation_error"}},
-                        "required": ["code"],
-                    },
-                    "then": {"required": ["errors"]},
-                },
-            ],
-        },
-        "InvalidField": {
-            "title": "InvalidField",
-            "type": "object",
-            "required": ["field", "in", "message", "type"],
-            "properties": {
-                "field": {"type": "string", "examples": ["items.basic"]},
-                "in": {"type": "string", "enum": ["body", "query", "path", "header", "cookie"]},
-                "message": {
-                    "type": "string",
-                    "description": "What is accepted, in plain words.",
-                    "examples": ["must be a date: use YYYY-MM-DD, not '2026/12/01'"],
-                },
-                "type": {"type": "string", "examples": ["date_from_datetime_parsing"]},
-                "rule": {"type": "string", "examples": ["R-CAT-2"]},
-                "line": {"type": "integer", "description": "Malformed JSON: the line."},
-                "column": {"type": "integer", "description": "Malformed JSON: the column."},
-            },
-        },
-    }
-
-
-def _headers() -> dict[str, Any]:
-    return {
-        "X-Request-ID": {
-            "description": "The request's id: the one sent (when valid), else a new one. "
-            "Every log line of the request carries it.",
-            "schema": {"type": "string", "examples": ["4f9c2a7e1b3d4c5e8f60718293a4b5c6"]},
-        },
-        "ETag": {
-            "description": "The resource's version; send it back as `If-Match`.",
-            "schema": {"type": "string", "examples": ['"cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2.v3"']},
-        },
-        "Location": {
-            "description": "The URL of the resource just created.",
-            "schema": {
-                "type": "string",
-                "examples": ["/v1/customers/cus_01KBQ7Z3M4N5P6Q7R8S9T0V1W2"],
-            },
-        },
-        "Retry-After": {
-            "description": "Seconds to wait before retrying.",
-            "schema": {"type": "integer", "examples": [5]},
-        },
-        "WWW-Authenticate": {
-            "description": "The scheme to authenticate with.",
-            "schema": {"type": "string", "examples": ['Bearer realm="scms"']},
-        },
-    }
-
-
 def _problem_content(status: int) -> dict[str, Any]:
     schema = "ValidationProblem" if status == 422 else "Problem"
     example = {
@@ -336,12 +225,12 @@ def _problem_content(status: int) -> dict[str, Any]:
         "status": status,
         **_EXAMPLES[status],
     }
-    return {PROBLEM_JSON: {"schema": {"$ref": _SCHEMAS + schema}, "example": example}}
+    return {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + schema}, "example": example}}
 
 
 def _success_description(status: str, response: dict[str, Any]) -> str:
     schema = response.get("content", {}).get("application/json", {}).get("schema", {})
-    if schema.get("$ref", "").startswith(_SCHEMAS + "Page_"):
+    if schema.get("$ref", "").startswith(SCHEMAS + "Page_"):
         return "A page, newest first; pass `next_cursor` as `cursor` for the next one."
     return {"201": "Created.", "202": "Accepted; it goes on in the background."}.get(status, "OK.")
 
@@ -366,7 +255,7 @@ def _document_operation(operation: dict[str, Any], route: APIRoute) -> None:
         response["content"] = _problem_content(status)
     roles = roles_of(route)
     if roles is not None:
-        allowed = ", ".join(sorted(r.value for r in roles))
+        allowed = ", ".join(sorted(roles))
         text = operation.get("description", "").rstrip()
         operation["description"] = f"{text}\n\n**Keys:** {allowed}.".lstrip()
     success = str(route.status_code or 200)
@@ -395,10 +284,10 @@ def tell_the_truth(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    schemas.update(_problem_schemas())
+    schemas.update(problem_schemas())
     apply_examples(schemas)
     components["schemas"] = dict(sorted(schemas.items()))
-    components["headers"] = _headers()
+    components["headers"] = headers()
     return document
 
 

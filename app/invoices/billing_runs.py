@@ -2,7 +2,7 @@
 
 A run is a row (``billing_runs``) with a status and counters, committed before any work.
 It then walks the contracts billing in the month (R-CHG-1) in id order, in batches of
-``bill_run_batch_size``, one transaction per batch:
+``bill_run_batch_size``, one transaction per batch (app/invoices/billing_batches.py):
 
 1. page the next ids (no lock) and drop those that already have a live monthly invoice
    for the month (counted as ``invoices_existing``);
@@ -46,51 +46,27 @@ billed once, whatever crashes, re-runs or concurrent runners happen:
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, cast
 
-from sqlalchemy import Table, insert, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.charges.repository import ChargeRepository
-from app.contracts.billing import billable_ids, billable_in, count_billable
 from app.core.clock import Clock
 from app.core.database import Database
 from app.core.errors import NotFound, Unprocessable
 from app.core.ids import new_id
 from app.core.outage import DatabaseUnavailable, is_database_unavailable
 from app.core.settings import Settings
-from app.customers.service import billing_names
+from app.invoices.billing_batches import Progress, Runner, describe
 from app.invoices.billing_runs_repository import BillingRunRepository
-from app.invoices.composition import INVOICE_COLUMNS, LINE_COLUMNS, Issuer, compose_rows
-from app.invoices.drafting import InvoiceDraft, draft_invoice, due_charges
-from app.invoices.issue_dates import due_on, issued_on_for, scheduled_issue_on
-from app.invoices.models import BillingRun, Invoice, InvoiceLine
-from app.invoices.numbering import INVOICE_SERIES, allocate
-from app.price_books.service import load_price_books
+from app.invoices.issue_dates import issued_on_for, scheduled_issue_on
+from app.invoices.models import BillingRun
 from app.pricing.calendar import Month
-from app.pricing.errors import PricingError
-from app.pricing.price_book import PriceBooks
 
 logger = logging.getLogger("scms.billing_runs")
 
 RULE = "R-INV-1"
-MAX_ATTEMPTS = 5
-# unique_violation, serialization_failure, deadlock_detected: another writer got there
-# first; the batch is rolled back and retried on fresh data.
-_RETRYABLE_SQLSTATES = frozenset({"23505", "40001", "40P01"})
-
-# Called after each batch with (contracts processed, contracts billing in the month).
-Progress = Callable[[int, int], None]
-
-
-class BatchConflict(Exception):
-    """Another invoice took a ledger charge this batch drafted; retry the batch."""
 
 
 def check_month_ended(month: Month, today: date) -> None:
@@ -169,7 +145,7 @@ async def execute(
             raise
         logger.warning(
             "bill run stopped: the database is unavailable; run the month again to resume",
-            extra={"run_id": run_id, "error": _describe(exc)[:300]},
+            extra={"run_id": run_id, "error": describe(exc)[:300]},
         )
         raise DatabaseUnavailable(
             "The database is unavailable: the bill run stopped; run the month again to resume."
@@ -198,7 +174,7 @@ async def _execute(
 ) -> BillingRun:
     async with database.sessionmaker() as session:
         run = await get_run(session, run_id)
-    runner = _Runner(database, run, settings, clock, progress)
+    runner = Runner(database, run, settings, clock, progress)
     try:
         await runner.run()
         status, error = "finished", None
@@ -206,11 +182,11 @@ async def _execute(
         if is_database_unavailable(exc):  # an outage is one line, not a traceback
             logger.warning(
                 "bill run interrupted: the database is unavailable",
-                extra={"run_id": run_id, "month": run.month, "error": _describe(exc)[:300]},
+                extra={"run_id": run_id, "month": run.month, "error": describe(exc)[:300]},
             )
         else:
             logger.exception("bill run failed", extra={"run_id": run_id, "month": run.month})
-        status, error = "failed", _describe(exc)
+        status, error = "failed", describe(exc)
     async with database.sessionmaker() as session, session.begin():
         await session.execute(
             update(BillingRun)
@@ -245,296 +221,3 @@ async def bill_month(
             issued_on=issued_on,
         )
     return await execute(database, run.id, settings, clock, progress)
-
-
-class _Pages:
-    """The ids billing in the month, batch after batch in id order, for any number of
-    lanes. Ids are read ahead several batches at a time (cheap: one index scan)."""
-
-    READ_AHEAD = 10
-
-    def __init__(self, database: Database, month: Month, size: int) -> None:
-        self.database, self.month, self.size = database, month, size
-        self.after_id: str | None = None
-        self.done = False
-        self.ahead: list[str] = []
-        self.lock = asyncio.Lock()
-
-    async def next(self) -> list[str]:
-        async with self.lock:
-            if not self.ahead and not self.done:
-                async with self.database.sessionmaker() as session:
-                    self.ahead = await billable_ids(
-                        session,
-                        self.month,
-                        after_id=self.after_id,
-                        limit=self.size * self.READ_AHEAD,
-                    )
-                if self.ahead:
-                    self.after_id = self.ahead[-1]
-                else:
-                    self.done = True
-            ids, self.ahead = self.ahead[: self.size], self.ahead[self.size :]
-            return ids
-
-
-def _lanes(database: Database) -> int:
-    """2 on PostgreSQL with a pool; 1 on SQLite (one writer at a time anyway) or when the
-    sessions share a single connection (the tests' rolled-back transaction)."""
-    bind = database.sessionmaker.kw.get("bind")
-    if isinstance(bind, AsyncConnection) or database.engine.dialect.name != "postgresql":
-        return 1
-    return 2
-
-
-@dataclass
-class _BatchResult:
-    created: int = 0
-    existing: int = 0
-    failed: int = 0
-    skipped: list[str] = field(default_factory=list)
-
-
-class _Runner:
-    def __init__(
-        self,
-        database: Database,
-        run: BillingRun,
-        settings: Settings,
-        clock: Clock,
-        progress: Progress | None,
-    ) -> None:
-        self.database = database
-        self.run_id = run.id
-        self.month = Month.parse(run.month)
-        self.dry_run = run.dry_run
-        self.batch_size = settings.bill_run_batch_size
-        # Fixed when the run was created; a run created before runs stored their issue
-        # date (migration 0006) resumes on the scheduled day, as it began.
-        self.issued_on = run.issued_on or scheduled_issue_on(self.month, settings)
-        self.due_on = due_on(self.issued_on, settings)
-        self.issuer = Issuer(settings.issuer_name, settings.issuer_registration_number)
-        self.clock = clock
-        self.progress = progress
-        self.done = 0
-        self.total = 0
-        self.books: PriceBooks | None = None
-        self.batches = 0
-        self.next_analyze = 1
-
-    async def run(self) -> None:
-        async with self.database.sessionmaker() as session:
-            self.books = await load_price_books(session)
-            self.total = await count_billable(session, self.month)
-            invoiced = await BillingRunRepository(session).count_invoiced(self.month)
-        if self.progress:
-            self.progress(0, self.total)
-        if invoiced == self.total > 0 and not self.dry_run:
-            # Every contract billing in the month has its invoice already (the count is of
-            # billing contracts with an invoice): a pure re-run costs two queries.
-            async with self.database.sessionmaker() as session, session.begin():
-                await BillingRunRepository(session).add_counts(
-                    self.run_id, created=0, existing=self.total, failed=0
-                )
-            self.done = self.total
-            if self.progress:
-                self.progress(self.done, self.total)
-            return
-        skipped: list[str] = []
-        pages = _Pages(self.database, self.month, self.batch_size)
-
-        async def lane() -> None:
-            while ids := await pages.next():
-                skipped.extend(await self._batch(ids, wait=False))
-
-        # Two lanes on PostgreSQL: one drafts a batch while the other's is being written.
-        async with asyncio.TaskGroup() as lanes:
-            for _ in range(_lanes(self.database)):
-                lanes.create_task(lane())
-        # The final pass: contracts another runner held. Wait for it to commit or die.
-        skipped.sort()
-        for start in range(0, len(skipped), self.batch_size):
-            await self._batch(skipped[start : start + self.batch_size], wait=True)
-
-    async def _batch(self, ids: Sequence[str], *, wait: bool) -> list[str]:
-        """Bill ``ids`` in one transaction, retried on a conflict; returns the ids left
-        to the final pass because another runner held them."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                async with self.database.sessionmaker() as session, session.begin():
-                    result = await self._bill(session, ids, wait=wait)
-                    await BillingRunRepository(session).add_counts(
-                        self.run_id,
-                        created=result.created,
-                        existing=result.existing,
-                        failed=result.failed,
-                    )
-                break
-            except (BatchConflict, DBAPIError) as exc:
-                if isinstance(exc, DBAPIError) and not _retryable(exc):
-                    raise
-                if attempt == MAX_ATTEMPTS:
-                    raise
-                logger.warning(
-                    "bill run batch conflict, retrying",
-                    extra={"run_id": self.run_id, "attempt": attempt, "error": str(exc)[:200]},
-                )
-        self.done += len(ids) - len(result.skipped)
-        if result.created and not self.dry_run:
-            await self._refresh_statistics()
-        if self.progress:
-            self.progress(self.done, self.total)
-        return result.skipped
-
-    async def _refresh_statistics(self) -> None:
-        """ANALYZE the invoice tables after this runner's 1st, 4th, 16th, … batch.
-
-        A run may grow them from (almost) nothing to hundreds of thousands of rows, and
-        PostgreSQL keeps cached plans made for their old size, above all each connection's
-        foreign-key checks (``invoice_lines`` → ``invoices``): planned while the table was
-        tiny, they scan it for every line inserted. Fresh statistics replace those plans;
-        it is the usual "ANALYZE after a bulk load", done as the load goes.
-        """
-        self.batches += 1
-        if self.batches != self.next_analyze or self.database.engine.dialect.name != "postgresql":
-            return
-        self.next_analyze *= 4
-        async with self.database.sessionmaker() as session, session.begin():
-            await session.execute(text("ANALYZE invoices, invoice_lines"))
-
-    async def _bill(self, session: AsyncSession, ids: Sequence[str], *, wait: bool) -> _BatchResult:
-        month, runs = self.month, BillingRunRepository(session)
-        postgres = session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            # The invoices table may grow from nothing during a run: plan the existence
-            # checks for the table as it is now, not with a generic plan cached when it
-            # was empty (a sequential scan per batch). Back to normal before the inserts,
-            # whose foreign-key checks should keep their cached plans.
-            await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-        existing = await runs.invoiced(ids, str(month))
-        result = _BatchResult(existing=len(existing))
-        todo = [i for i in ids if i not in existing]
-        if not todo:
-            return result
-        errors: dict[str, PricingError] = {}
-        subjects = await billable_in(
-            session,
-            month,
-            ids=todo,
-            limit=len(todo),
-            lock=not self.dry_run,
-            skip_locked=not wait,
-            on_error=errors.__setitem__,
-        )
-        held = {s.contract_id for s in subjects} | errors.keys()
-        if not wait:
-            result.skipped = [i for i in todo if i not in held]
-        if subjects and not self.dry_run:
-            # Invoices committed between the first check and the lock.
-            late = await runs.invoiced([s.contract_id for s in subjects], str(month))
-            if late:
-                result.existing += len(late)
-                subjects = [s for s in subjects if s.contract_id not in late]
-        if postgres:
-            await session.execute(text("SET LOCAL plan_cache_mode TO DEFAULT"))
-        charges = await due_charges(session, [s.contract_id for s in subjects], month)
-        assert self.books is not None
-        drafts: list[InvoiceDraft] = []
-        for subject in subjects:
-            try:
-                drafts.append(
-                    draft_invoice(subject, month, self.books, charges.get(subject.contract_id, ()))
-                )
-            except PricingError as exc:
-                errors[subject.contract_id] = exc
-        for contract_id, error in errors.items():
-            logger.warning(
-                "bill run: contract not billed",
-                extra={
-                    "run_id": self.run_id,
-                    "contract_id": contract_id,
-                    "month": str(month),
-                    "code": error.code,
-                    "rule": error.rule,
-                    "error": str(error),
-                },
-            )
-        result.failed = len(errors)
-        result.created = len(drafts)
-        if drafts and not self.dry_run:
-            await self._issue(session, drafts)
-        return result
-
-    async def _issue(self, session: AsyncSession, drafts: Sequence[InvoiceDraft]) -> None:
-        recipients = await billing_names(session, [d.customer_id for d in drafts])
-        now = self.clock.now()
-        invoices: list[tuple[Any, ...]] = []
-        lines: list[tuple[Any, ...]] = []
-        stamps: dict[str, str] = {}
-        month = str(self.month)
-        for draft in drafts:
-            invoice_id = new_id("inv")
-            invoice, rows = compose_rows(
-                invoice_id=invoice_id,
-                number="",  # given below, as late as possible
-                contract_id=draft.contract_id,
-                customer_id=draft.customer_id,
-                kind="monthly",
-                month=month,
-                issued_on=self.issued_on,
-                due_on=self.due_on,
-                recipient_name=recipients[draft.customer_id],
-                issuer=self.issuer,
-                tax_rate_percent=draft.tax_rate_percent,
-                lines=draft.lines,
-                billing_run_id=self.run_id,
-                created_at=now,
-                sums=draft.totals,
-            )
-            invoices.append(invoice)
-            lines += rows
-            for charge_id in draft.charge_ids:
-                stamps[charge_id] = invoice_id
-        # R-INV-3: the counter row stays locked from here to the commit.
-        numbers = await allocate(session, INVOICE_SERIES, self.issued_on.year, len(invoices))
-        invoices = [(i[0], n, *i[2:]) for i, n in zip(invoices, numbers, strict=True)]
-        await _insert(session, invoices, lines)
-        stamped = await ChargeRepository(session).mark_billed_many(stamps, now)
-        if stamped != len(stamps):
-            raise BatchConflict(f"{len(stamps) - stamped} ledger charges were billed meanwhile")
-
-
-async def _insert(
-    session: AsyncSession, invoices: list[tuple[Any, ...]], lines: list[tuple[Any, ...]]
-) -> None:
-    """Insert the rows in bulk: COPY on PostgreSQL, one executemany each on SQLite."""
-    if session.get_bind().dialect.name == "postgresql":
-        connection = await session.connection()
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        await driver.copy_records_to_table("invoices", records=invoices, columns=INVOICE_COLUMNS)
-        await driver.copy_records_to_table("invoice_lines", records=lines, columns=LINE_COLUMNS)
-        return
-    invoice_table = cast(Table, Invoice.__table__)
-    line_table = cast(Table, InvoiceLine.__table__)
-    await session.execute(
-        insert(invoice_table), [dict(zip(INVOICE_COLUMNS, r, strict=True)) for r in invoices]
-    )
-    if lines:
-        await session.execute(
-            insert(line_table), [dict(zip(LINE_COLUMNS, r, strict=True)) for r in lines]
-        )
-
-
-def _describe(exc: BaseException) -> str:
-    """The error for the run row; the lanes' task group wraps it, unwrap it."""
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"[:2000]
-
-
-def _retryable(exc: DBAPIError) -> bool:
-    if isinstance(exc, IntegrityError):
-        return True
-    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-    return code in _RETRYABLE_SQLSTATES

@@ -23,8 +23,10 @@ from app.audit.service import snapshot
 from app.auth.service import Principal
 from app.charges import service as charges
 from app.charges.models import Charge
+from app.contracts.repository import ContractRepository
 from app.core.clock import Clock
 from app.invoices.models import Invoice, InvoiceLine, Payment
+from app.invoices.months import open_month, record_charges
 from app.invoices.receivables import load, refuse, view_of, write_audit
 from app.invoices.repository import InvoiceRepository
 from app.invoices.schemas import LateChargeRead, LateSegmentRead, LedgerChargeRef
@@ -79,7 +81,7 @@ def charge_of(
 async def next_billing_month(session: AsyncSession, invoice: Invoice) -> Month:
     """The first month after the invoice's month not yet invoiced for the contract: that
     invoice carries the charge (R-CHG-7; issue 9 §2, decided once, when recorded)."""
-    return await charges.open_month(session, invoice.contract_id, Month.parse(invoice.month) + 1)
+    return await open_month(session, invoice.contract_id, Month.parse(invoice.month) + 1)
 
 
 async def record_if_due(
@@ -103,12 +105,12 @@ async def record_if_due(
     books = await load_price_books(session)
     late = charge_of(invoice, lines, payments, credited, completed_on, books)
     # The month prices the charge's taxability: decide it under the lock record takes.
-    await charges.lock_contract(session, invoice.contract_id)
+    await ContractRepository(session).lock(invoice.contract_id)
     month = await next_billing_month(session, invoice)
     line = late_payment_line(late, book=books.for_month(month), reference=invoice.number)
     if line is None:
         return None
-    (charge,) = await charges.record(
+    (charge,) = await record_charges(
         session,
         contract_id=invoice.contract_id,
         lines=[line],

@@ -23,9 +23,9 @@ import pytest
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
+from app.api_keys.schemas import ApiKeyCreate
+from app.api_keys.service import create_key
 from app.auth.roles import Role
-from app.auth.schemas import ApiKeyCreate
-from app.auth.service import create_key
 from app.core.clock import FixedClock
 from app.core.database import Database, engine_from_settings
 from app.core.migrations import upgrade

@@ -15,10 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.charges.models import Charge
-from app.charges.service import record
 from app.contracts.models import Contract
 from app.core.clock import FixedClock
 from app.invoices.models import BillingRun, Invoice
+from app.invoices.months import record_charges
 from app.pricing.calendar import Month
 from app.pricing.lines import ChargeLine
 from tests.conftest import KeyFactory
@@ -60,7 +60,7 @@ async def _terminate(
         taxable=False,
         rule="R-CHG-5",
     )
-    await record(
+    await record_charges(
         session,
         contract_id=contract_id,
         lines=[line],
@@ -334,7 +334,7 @@ async def test_a_charge_arising_after_the_last_service_month_still_reaches_an_in
         taxable=False,
         rule="R-CHG-7",
     )
-    await record(
+    await record_charges(
         session,
         contract_id=contract["id"],
         lines=[late],

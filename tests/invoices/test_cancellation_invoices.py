@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.charges import service as charges
 from app.charges.models import Charge
 from app.contracts.models import Contract
 from app.contracts.read_model import shape_of
@@ -24,6 +23,7 @@ from app.invoices.cancellation_invoices import (
     issue_cancellation_invoice,
     refund_paid_one_time,
 )
+from app.invoices.months import record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
 from app.pricing.cancellation import cancellation_fee
@@ -73,7 +73,7 @@ async def cancel(
         COSTS,
         contractor_at_fault=True,
     )
-    recorded = await charges.record(
+    recorded = await record_charges(
         session,
         contract_id=contract.id,
         lines=fee.lines,

@@ -17,10 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.charges.models import Charge
-from app.charges.service import record
 from app.contracts.models import Contract
 from app.core.clock import FixedClock
 from app.invoices.models import Invoice, InvoiceLine
+from app.invoices.months import record_charges
 from app.pricing.calendar import Month
 from app.pricing.lines import ChargeLine
 from tests.contracts.steps import at
@@ -66,7 +66,7 @@ async def _record_late(
     database: BoundDatabase, clock: FixedClock, contract_id: str, month: Month, source: str
 ) -> Charge:
     async with database.sessionmaker() as session:
-        (charge,) = await record(
+        (charge,) = await record_charges(
             session,
             contract_id=contract_id,
             lines=[LATE],
@@ -178,7 +178,7 @@ async def _terminate(database: BoundDatabase, clock: FixedClock, contract_id: st
                 termination_effective_on=date(2026, 9, 10),
             )
         )
-        await record(
+        await record_charges(
             session,
             contract_id=contract_id,
             lines=[

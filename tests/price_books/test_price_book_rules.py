@@ -17,8 +17,8 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.clock import FixedClock
 from app.core.errors import Conflict, Unprocessable
+from app.invoices.months import latest_invoiced_month
 from app.price_books import service
-from app.price_books.dependencies import invoiced_through
 from app.price_books.models import PriceBookVersion
 from app.price_books.repository import PriceBookRepository
 from app.price_books.schemas import PriceBookCreate
@@ -93,7 +93,7 @@ async def test_without_invoices_any_first_of_month_is_allowed(
     session: AsyncSession, clock: FixedClock
 ) -> None:
     """Before any invoice the router passes None: no month is closed yet."""
-    assert await invoiced_through(session) is None
+    assert await latest_invoiced_month(session) is None
     version = await service.create_version(session, _data("2026-05-01"), ADMIN, clock, None)
     assert version.effective_from == date(2026, 5, 1)
 

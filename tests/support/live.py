@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
+from app.api_keys.schemas import ApiKeyCreate
+from app.api_keys.service import create_key
 from app.auth.roles import Role
-from app.auth.schemas import ApiKeyCreate
-from app.auth.service import create_key
 from app.core.clock import Clock
 from app.core.database import Database, create_engine
 from app.core.migrations import upgrade

@@ -1,9 +1,10 @@
-"""Requests and answers of the contract changes: licences, options, endings (API.md)."""
+"""Requests and answers of a contract's endings: terminations and their quote,
+cancellations, plan changes (API.md)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
@@ -30,42 +31,6 @@ class Cost(BaseModel):
 
     description: Description
     amount: Yen
-
-
-class LicenceChangeCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    license_ids: LicenceIds
-    effective_on: BusinessDate
-    notice_on: BusinessDate | None = Field(
-        default=None, description="Written notice date; required for a decrease (R-TERM-3)."
-    )
-
-
-class LicenceChangeRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    effective_on: date
-    license_ids: int
-    previous_license_ids: int
-    notice_on: date | None
-    early_termination_charge: int = 0
-
-
-class OptionAdd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    option: Literal["soc", "reserved_ip", "ad_integration"]
-    effective_on: BusinessDate
-
-
-class OptionRemoval(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    option: Literal["soc", "reserved_ip", "ad_integration"]
-    notice_on: BusinessDate
-    effective_on: BusinessDate
 
 
 class TerminationCreate(BaseModel):
@@ -141,23 +106,6 @@ class PlanChangeCreate(BaseModel):
 class PlanChangeRead(BaseModel):
     terminated: ContractRead
     application: ContractRead
-
-
-class SuspensionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    starts_on: BusinessDate
-    ends_on: BusinessDate | None = None
-    reason: Literal["breach", "third_party_harm", "maintenance", "contractor_request", "other"]
-
-
-class SuspensionRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    starts_on: date
-    ends_on: date | None
-    reason: str
 
 
 class CancellationRead(BaseModel):

@@ -10,23 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
-from app.contracts import cancellations, events
+from app.contracts import events
 from app.contracts.billing import timeline_for as timeline
-from app.contracts.change_guards import (
-    ensure_in_service,
-    ensure_month_open,
-    ensure_not_future,
-    term_containing,
-)
-from app.contracts.changes_schemas import Cost, TerminationCreate, TerminationQuote
-from app.contracts.guards import load
+from app.contracts.guards import ensure_in_service, ensure_not_future, load, term_containing
 from app.contracts.models import Contract
 from app.contracts.read_model import shape_of
 from app.contracts.states import PRE_SERVICE, Move, Status, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import AppError, Conflict, InvalidTransition, Unprocessable
 from app.core.settings import Settings
+from app.endings import cancellations
+from app.endings.schemas import Cost, TerminationCreate, TerminationQuote
+from app.invoices.months import ensure_month_open, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import (
     Month,
@@ -316,7 +311,7 @@ async def terminate(
             settings,
         )
     elif result.lines:
-        await charges.record(
+        await record_charges(
             session,
             contract_id=contract.id,
             lines=result.lines,

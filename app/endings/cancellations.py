@@ -15,18 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
 from app.contracts import events
-from app.contracts.change_guards import ensure_not_future
-from app.contracts.changes_schemas import CancellationCreate
-from app.contracts.guards import load, not_before
+from app.contracts.guards import ensure_not_future, load, not_before
 from app.contracts.models import Contract
 from app.contracts.read_model import shape_of
 from app.contracts.states import Move, Status, ensure_allowed
 from app.core.clock import Clock
 from app.core.settings import Settings
+from app.endings.schemas import CancellationCreate
 from app.invoices.cancellation_invoices import issue_cancellation_invoice, refund_paid_one_time
 from app.invoices.models import CreditNote, Invoice
+from app.invoices.months import record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
 from app.pricing.cancellation import cancellation_fee
@@ -48,7 +47,7 @@ async def invoice_fee_at_once(
 
     No monthly invoice will carry it: the service never started.
     """
-    recorded = await charges.record(
+    recorded = await record_charges(
         session,
         contract_id=contract.id,
         lines=lines,

@@ -10,24 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
+from app.changes.schemas import LicenceChangeCreate, LicenceChangeRead
 from app.charges import service as charges
 from app.contracts import events
 from app.contracts.billing import timeline_for as timeline
-from app.contracts.change_guards import (
+from app.contracts.guards import (
     ensure_in_service,
-    ensure_month_open,
     ensure_not_future,
     ensure_not_priced_by_termination,
+    load,
     term_containing,
 )
-from app.contracts.changes_schemas import LicenceChangeCreate, LicenceChangeRead
-from app.contracts.guards import load
 from app.contracts.models import LicenceChange
 from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
 from app.core.pagination import PageParams, cursor_text, paginate
+from app.invoices.months import ensure_month_open, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind
@@ -109,7 +109,7 @@ async def change_licences(
             term_containing(contract, data.effective_on).end_on,
         )
         if partial.line is not None:
-            await charges.record(
+            await record_charges(
                 session,
                 contract_id=contract.id,
                 lines=[partial.line],

@@ -12,9 +12,8 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
-from app.contracts import applications, terminations
+from app.contracts import applications
 from app.contracts.billing import timeline_for as timeline
-from app.contracts.changes_schemas import PlanChangeCreate, TerminationCreate
 from app.contracts.guards import load
 from app.contracts.models import Contract
 from app.contracts.schemas import Administrator, ApplicationCreate, Options
@@ -22,6 +21,8 @@ from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Unprocessable
 from app.core.settings import Settings
+from app.endings import terminations
+from app.endings.schemas import PlanChangeCreate, TerminationCreate
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.early_termination import TerminationReason
 

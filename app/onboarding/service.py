@@ -6,7 +6,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
 from app.contracts import events
 from app.contracts.guards import load, not_before
 from app.contracts.models import (
@@ -16,34 +15,21 @@ from app.contracts.models import (
     OnboardingMilestone,
 )
 from app.contracts.repository import ContractRepository
-from app.contracts.schemas import (
+from app.contracts.states import MILESTONES, Move, Status, ensure_allowed
+from app.core.clock import Clock
+from app.core.errors import Conflict, Unprocessable
+from app.core.ids import new_id
+from app.invoices.months import record_charges
+from app.onboarding.schemas import (
     InspectionCreate,
     MilestoneDone,
     OnboardingComplete,
     OnboardingStart,
 )
-from app.contracts.states import Move, Status, ensure_allowed
-from app.core.clock import Clock
-from app.core.errors import Conflict, Unprocessable
-from app.core.ids import new_id
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, first_term_end
-from app.pricing.catalogue import ChargeKind, OnboardingKind
+from app.pricing.catalogue import ChargeKind
 from app.pricing.one_time import one_time_lines
-
-# R-LC-5: the milestones of each kind of onboarding service (別記3).
-MILESTONES: dict[str, tuple[str, ...]] = {
-    OnboardingKind.SIMPLE: ("explanation", "initial_setup", "training", "trial", "manuals"),
-    OnboardingKind.STANDARD: (
-        "explanation",
-        "requirements",
-        "design",
-        "build",
-        "training",
-        "trial",
-        "manuals",
-    ),
-}
 
 
 async def start(
@@ -215,7 +201,7 @@ async def _open_service(
                 )
             )
     book = (await load_price_books(session)).for_date(contract.received_on)
-    await charges.record(
+    await record_charges(
         session,
         contract_id=contract.id,
         lines=one_time_lines(book, contract.onboarding_kind, contract.ad_integration),

@@ -9,23 +9,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
-from app.charges import service as charges
+from app.changes.schemas import OptionAdd, OptionRemoval
 from app.contracts import events
 from app.contracts.billing import timeline_for as timeline
-from app.contracts.change_guards import (
+from app.contracts.guards import (
     ensure_in_service,
-    ensure_month_open,
     ensure_not_future,
     ensure_not_priced_by_termination,
+    load,
     term_containing,
 )
-from app.contracts.changes_schemas import OptionAdd, OptionRemoval
-from app.contracts.guards import load
 from app.contracts.models import Contract, ContractOption
 from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
+from app.invoices.months import ensure_month_open, open_month, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month, check_notice
 from app.pricing.catalogue import ChargeKind, check_option_can_be_added
@@ -60,8 +59,8 @@ async def add_option(
             )
         contract.ad_integration = True
         book = (await load_price_books(session)).for_date(contract.received_on)
-        month = await charges.open_month(session, contract.id, Month.of(data.effective_on))
-        await charges.record(
+        month = await open_month(session, contract.id, Month.of(data.effective_on))
+        await record_charges(
             session,
             contract_id=contract.id,
             lines=[ad_integration_line(book)],
@@ -153,7 +152,7 @@ async def remove_option(
     period.removal_notice_on = data.notice_on
     await session.flush()
     if partial.line is not None:
-        await charges.record(
+        await record_charges(
             session,
             contract_id=contract.id,
             lines=[partial.line],

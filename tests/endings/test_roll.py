@@ -1,5 +1,5 @@
 """The daily roll (R-TERM-2, R-TERM-4): renewals and passed terminations recorded once,
-against a live database (app.contracts.rolling.roll and ``scms contracts roll --as-of``).
+against a live database (app.endings.rolling.roll and ``scms contracts roll --as-of``).
 
 Renewal dates across 29 February (example C): onboarding starting 2027-02-28 gives a
 first term ending 2028-02-29, then 2029-02-28, 2030-02-28, 2031-02-28, 2032-02-29,
@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from app.cli.main import app as cli
 from app.contracts.models import Contract, ContractEvent
-from app.contracts.rolling import RollResult, roll
 from app.core.clock import FixedClock
 from app.core.settings import get_settings
+from app.endings.rolling import RollResult, roll
 from tests.contracts.steps import at
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer
 from tests.support.live import LiveApp, live_app

@@ -9,10 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
+from app.changes.schemas import SuspensionCreate, SuspensionRead
 from app.contracts import events
-from app.contracts.change_guards import ensure_in_service
-from app.contracts.changes_schemas import SuspensionCreate, SuspensionRead
-from app.contracts.guards import load
+from app.contracts.guards import ensure_in_service, load
 from app.contracts.models import Suspension
 from app.contracts.states import Move, ensure_allowed_now
 from app.core.clock import Clock

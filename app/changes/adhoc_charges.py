@@ -14,12 +14,12 @@ from app.charges import service as charges
 from app.charges.models import Charge
 from app.charges.schemas import AdHocChargeCreate
 from app.contracts import events
-from app.contracts.change_guards import ensure_month_open
 from app.contracts.guards import load
 from app.contracts.states import Status, effective_status
 from app.core.clock import Clock
 from app.core.errors import InvalidTransition, Unprocessable
 from app.core.ids import new_id
+from app.invoices.months import ensure_month_open, record_charges
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
 
@@ -56,7 +56,7 @@ async def add_charge(
     book = (await load_price_books(session)).for_month(month)
     lines = charges.ad_hoc_lines(data.kind, data.description, data.amount, data.taxable, book)
     before = snapshot(contract)
-    recorded = await charges.record(
+    recorded = await record_charges(
         session,
         contract_id=contract.id,
         lines=lines,

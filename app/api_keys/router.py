@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
 
-from app.auth import service
+from app.api_keys import service
+from app.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.auth.dependencies import AdminKey
 from app.auth.repository import ApiKeyRepository
-from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.core.database import SessionDep
 from app.core.errors import NotFound
 from app.core.http import ClockDep

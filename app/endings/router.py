@@ -1,45 +1,31 @@
-"""Routes for a running contract's changes and endings (API.md "Contracts")."""
+"""Routes for a contract's endings: the termination quote, terminations, the
+cancellation and the plan change (API.md "Contracts")."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.contracts import (
-    cancellations,
-    licences,
-    option_changes,
-    plan_changes,
-    read_model,
-    suspensions,
-    terminations,
-)
-from app.contracts.changes_schemas import (
-    CancellationCreate,
-    CancellationRead,
-    LicenceChangeCreate,
-    LicenceChangeRead,
-    OptionAdd,
-    OptionRemoval,
-    PlanChangeCreate,
-    PlanChangeRead,
-    SuspensionCreate,
-    SuspensionRead,
-    TerminationCreate,
-    TerminationQuote,
-)
-from app.contracts.guards import load
+from app.contracts import read_model
 from app.contracts.schemas import ContractRead
 from app.core.database import SessionDep
 from app.core.errors import Forbidden, Unprocessable
 from app.core.http import ClockDep
 from app.core.openapi import documents
-from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate
+from app.endings import cancellations, plan_changes, terminations
+from app.endings.schemas import (
+    CancellationCreate,
+    CancellationRead,
+    PlanChangeCreate,
+    PlanChangeRead,
+    TerminationCreate,
+    TerminationQuote,
+)
 from app.invoices import receivables
 from app.invoices.schemas import CreditNoteSummary
 from app.pricing.early_termination import Party, TerminationReason
@@ -50,75 +36,6 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 # A portal key may file the customer's own termination or non-renewal notice (API.md).
 Terminator = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PORTAL))]
-
-
-@router.get(
-    "/license-changes",
-    operation_id="contracts-license-changes-list",
-    summary="List a contract's licence changes",
-)
-async def list_licence_changes(
-    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
-) -> Page[LicenceChangeRead]:
-    """The licence history, newest `effective_on` first, each decrease with its partial
-    early-termination charge (R-LC-7, R-CHG-5)."""
-    items, cursor = await licences.history(session, contract_id, actor, page)
-    return Page(items=items, next_cursor=cursor)
-
-
-@router.post(
-    "/license-changes",
-    status_code=status.HTTP_201_CREATED,
-    operation_id="contracts-license-changes-create",
-    summary="Change the number of licences",
-    openapi_extra=documents(409),
-)
-async def change_licences(
-    contract_id: ContractID,
-    data: LicenceChangeCreate,
-    session: SessionDep,
-    clock: ClockDep,
-    actor: Operator,
-) -> LicenceChangeRead:
-    """An increase applies from its date; a decrease needs notice and records its partial
-    early-termination charge in the ledger (R-LC-7, R-CHG-5)."""
-    return await licences.change_licences(session, contract_id, data, actor, clock)
-
-
-@router.post(
-    "/options",
-    operation_id="contracts-options-add",
-    summary="Add an option",
-    openapi_extra=documents(409),
-)
-async def add_option(
-    contract_id: ContractID,
-    data: OptionAdd,
-    session: SessionDep,
-    clock: ClockDep,
-    actor: Operator,
-) -> ContractRead:
-    """Adds an option to a running contract from a date."""
-    contract = await option_changes.add_option(session, contract_id, data, actor, clock)
-    return await read_model.build(session, contract, clock.today())
-
-
-@router.post(
-    "/option-removals",
-    operation_id="contracts-options-remove",
-    summary="Remove an option",
-    openapi_extra=documents(409),
-)
-async def remove_option(
-    contract_id: ContractID,
-    data: OptionRemoval,
-    session: SessionDep,
-    clock: ClockDep,
-    actor: Operator,
-) -> ContractRead:
-    """Removes an option from a running contract from a date."""
-    contract = await option_changes.remove_option(session, contract_id, data, actor, clock)
-    return await read_model.build(session, contract, clock.today())
 
 
 @router.get(
@@ -243,37 +160,3 @@ async def change_plan(
         terminated=await read_model.build(session, old, today),
         application=await read_model.build(session, new, today),
     )
-
-
-@router.post(
-    "/suspensions",
-    status_code=status.HTTP_201_CREATED,
-    operation_id="contracts-suspend",
-    summary="Suspend a contract",
-    openapi_extra=documents(409),
-)
-async def suspend(
-    contract_id: ContractID,
-    data: SuspensionCreate,
-    session: SessionDep,
-    clock: ClockDep,
-    actor: Operator,
-) -> SuspensionRead:
-    """Records a suspension period with its reason (R-LC-9); periods may not overlap.
-    Billing goes on while suspended."""
-    return await suspensions.suspend(session, contract_id, data, actor, clock)
-
-
-@router.get(
-    "/suspensions",
-    operation_id="contracts-suspensions-list",
-    summary="List a contract's suspensions",
-)
-async def list_suspensions(
-    contract_id: ContractID, session: SessionDep, page: PageParamsDep, actor: Reader
-) -> Page[SuspensionRead]:
-    """The contract's suspension periods, the latest start first (R-LC-9); billing goes
-    on while suspended."""
-    contract = await load(session, contract_id, actor)
-    items, cursor = await suspensions.list_suspensions(session, contract.id, page)
-    return Page(items=items, next_cursor=cursor)

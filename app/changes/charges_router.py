@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Path, status
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
+from app.changes.adhoc_charges import add_charge
 from app.charges import service
 from app.charges.schemas import AdHocChargeCreate, ChargeRead
-from app.contracts.adhoc_charges import add_charge
 from app.contracts.guards import load
 from app.core.database import SessionDep
 from app.core.http import ClockDep

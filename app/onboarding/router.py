@@ -9,19 +9,18 @@ from fastapi import APIRouter, Depends, Path, status
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.contracts import onboarding, read_model
-from app.contracts.schemas import (
-    ContractRead,
-    InspectionCreate,
-    InspectionRead,
-    MilestoneDone,
-    OnboardingComplete,
-    OnboardingRead,
-    OnboardingStart,
-)
+from app.contracts import read_model
+from app.contracts.schemas import ContractRead, InspectionRead, OnboardingRead
 from app.core.database import SessionDep
 from app.core.http import ClockDep
 from app.core.openapi import documents
+from app.onboarding import service as onboarding
+from app.onboarding.schemas import (
+    InspectionCreate,
+    MilestoneDone,
+    OnboardingComplete,
+    OnboardingStart,
+)
 
 router = APIRouter(prefix="/v1/contracts/{contract_id}/onboarding", tags=["onboarding"])
 ContractID = Annotated[str, Path(max_length=40)]

@@ -15,9 +15,9 @@ from app.auth.service import Principal
 from app.contracts import events
 from app.contracts.models import Contract
 from app.contracts.states import Status
-from app.contracts.terminations import mark_terminated
 from app.core.clock import Clock
 from app.core.database import Database
+from app.endings.terminations import mark_terminated
 from app.pricing.calendar import first_term_end, next_term_end
 
 SYSTEM = Principal(key_id="system:roll", role=Role.ADMIN)

@@ -1,0 +1,1 @@
+"""The changes of a running contract: licences, options, suspensions, ad-hoc charges."""

@@ -1,0 +1,1 @@
+"""A contract's endings: terminations, cancellations, plan changes, the daily roll."""

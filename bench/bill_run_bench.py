@@ -140,11 +140,12 @@ async def _check(conn: asyncpg.Connection, month: Month, expected: int) -> dict[
            OR i.non_taxable_subtotal <> coalesce(l.non_taxable, 0)
         """
     )
+    # Each ledger charge bills on the invoice of its own month, none earlier or later.
     unbilled_due = await conn.fetchval(
-        "SELECT count(*) FROM charges WHERE invoice_id IS NULL AND month <= $1", str(month)
+        "SELECT count(*) FROM charges WHERE invoice_id IS NULL AND month = $1", str(month)
     )
     billed_early = await conn.fetchval(
-        "SELECT count(*) FROM charges WHERE invoice_id IS NOT NULL AND month > $1", str(month)
+        "SELECT count(*) FROM charges WHERE invoice_id IS NOT NULL AND month <> $1", str(month)
     )
     lines = await conn.fetchval("SELECT count(*) FROM invoice_lines")
     gapless = facts["invoices"] == 0 or (

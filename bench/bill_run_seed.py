@@ -168,7 +168,7 @@ def seed_rows(month: Month) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]
                 "work",
                 rng.randrange(1, 50) * 10_000,
                 True,
-                month - rng.randrange(0, 3),
+                month,  # each charge bills on its own month's invoice (R-CHG-3)
                 "R-CHG-9",
                 "adhoc:1",
             )

@@ -21,6 +21,7 @@ from app.core.guard import RequestGuardMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import TAGS, install_openapi
+from app.core.outage import install_outage_handler
 from app.core.settings import Settings, get_settings
 from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
@@ -81,6 +82,7 @@ def create_app(
     # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
     app.state.invoiced_through = latest_invoiced_month
     install_error_handlers(app)
+    install_outage_handler(app)
     install_docs(app)
     install_openapi(app)
     # Inside the request context (ids, logs): the key and the input are checked first.

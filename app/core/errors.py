@@ -275,10 +275,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PricingError, _pricing_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    # Issue 9 §7: the database away is a 503 with Retry-After, not a 500.
-    from app.core.outage import DATABASE_ERROR_TYPES, database_error_handler
-
-    for kind in DATABASE_ERROR_TYPES:
-        app.add_exception_handler(kind, database_error_handler)
+    # The database away (a 503) is app/core/outage.py's install_outage_handler.
     # Unexpected exceptions are answered by RequestContextMiddleware, which owns the
     # request id and the log line.

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 
 import asyncpg
-from fastapi import Request
+from fastapi import FastAPI, Request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import ExceptionContext
 from starlette.responses import JSONResponse
@@ -171,3 +171,9 @@ DATABASE_ERROR_TYPES: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
     asyncpg.InterfaceError,
 )
+
+
+def install_outage_handler(app: FastAPI) -> None:
+    """Issue 9 §7: the database away is a 503 with Retry-After, not a 500."""
+    for kind in DATABASE_ERROR_TYPES:
+        app.add_exception_handler(kind, database_error_handler)

@@ -1,0 +1,109 @@
+"""JP PINT documents and credit notes over HTTP (issue 14 §1).
+
+``GET /v1/invoices/{id}/jp-pint`` and ``GET /v1/credit-notes/{id}/jp-pint`` answer the UBL
+XML; ``GET /v1/credit-notes/{id}`` the credit note as JSON. Readable by the keys that read
+invoices; a portal key sees only its own customer's (another's is a 404, R-PTN-3).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.dependencies import require
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.core.database import SessionDep
+from app.core.errors import NotFound
+from app.customers.models import Customer
+from app.einvoice import jp_pint
+from app.einvoice.documents import BuyerIds, credit_note_document, invoice_document
+from app.invoices import receivables
+from app.invoices.models import CreditNote, Invoice
+from app.invoices.schemas import CreditNoteRead
+
+router = APIRouter(tags=["invoices"])
+DocumentID = Annotated[str, Path(max_length=40)]
+Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
+MEDIA_TYPE = "application/xml"
+XML_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
+        "description": "JP PINT 1.1.3 (UBL 2.1) document",
+    }
+}
+
+
+async def _buyer_ids(session: AsyncSession, invoice: Invoice) -> BuyerIds:
+    customer = await session.get(Customer, invoice.customer_id)
+    if customer is None:
+        return BuyerIds()
+    return BuyerIds(customer.corporate_number, customer.registration_number, customer.peppol_id)
+
+
+async def _credit_note(
+    session: AsyncSession, credit_note_id: str, actor: Principal
+) -> tuple[CreditNote, Invoice]:
+    note = await session.get(CreditNote, credit_note_id)
+    invoice = None if note is None else await session.get(Invoice, note.invoice_id)
+    if note is None or invoice is None or not actor.sees_customer(invoice.customer_id):
+        raise NotFound(f"No credit note {credit_note_id}.", code="credit_note_not_found")
+    return note, invoice
+
+
+def _xml(body: bytes, number: str) -> Response:
+    return Response(
+        body,
+        media_type=MEDIA_TYPE,
+        headers={"Content-Disposition": f'inline; filename="{number}.xml"'},
+    )
+
+
+@router.get(
+    "/v1/invoices/{invoice_id}/jp-pint",
+    operation_id="invoices-jp-pint",
+    summary="Download an invoice as JP PINT XML",
+    response_class=Response,
+    responses=XML_RESPONSE,
+)
+async def get_invoice_jp_pint(
+    invoice_id: DocumentID, session: SessionDep, actor: Reader
+) -> Response:
+    """The invoice as a JP PINT 1.1.3 UBL Invoice: every line with its tax category
+    (`S` 10 %, `O` 不課税), tax once per category in whole yen (R-CHG-4)."""
+    view = await receivables.get_view(session, invoice_id, actor)
+    ids = await _buyer_ids(session, view.invoice)
+    body = jp_pint.build(invoice_document(view.invoice, view.lines, ids))
+    return _xml(body, view.invoice.number)
+
+
+@router.get(
+    "/v1/credit-notes/{credit_note_id}",
+    operation_id="credit-notes-get",
+    summary="Read a credit note",
+)
+async def get_credit_note(
+    credit_note_id: DocumentID, session: SessionDep, actor: Reader
+) -> CreditNoteRead:
+    """The credit note (返還インボイス, R-INV-4) with its lines and the invoice it corrects."""
+    note, _ = await _credit_note(session, credit_note_id, actor)
+    return CreditNoteRead.model_validate(note)
+
+
+@router.get(
+    "/v1/credit-notes/{credit_note_id}/jp-pint",
+    operation_id="credit-notes-jp-pint",
+    summary="Download a credit note as JP PINT XML",
+    response_class=Response,
+    responses=XML_RESPONSE,
+)
+async def get_credit_note_jp_pint(
+    credit_note_id: DocumentID, session: SessionDep, actor: Reader
+) -> Response:
+    """The credit note as a JP PINT 1.1.3 UBL CreditNote naming the invoice it corrects
+    (BillingReference)."""
+    note, invoice = await _credit_note(session, credit_note_id, actor)
+    ids = await _buyer_ids(session, invoice)
+    return _xml(jp_pint.build(credit_note_document(note, invoice, ids)), note.number)

@@ -14,6 +14,7 @@ from app.contracts.models import (
 )
 from app.core.models import Base
 from app.customers.models import Customer
+from app.einvoice.models import IssuedDocument
 from app.invoices.models import (
     BillingRun,
     CreditNote,
@@ -30,6 +31,7 @@ __all__ = [
     "CreditNote",
     "Invoice",
     "InvoiceLine",
+    "IssuedDocument",
     "NumberCounter",
     "Payment",
     "AuditRecord",

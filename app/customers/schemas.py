@@ -5,8 +5,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.corporate_numbers import is_corporate_number, is_registration_number
 from app.core.validation import Email, Name, Phone
-from app.einvoice.identifiers import is_corporate_number, is_registration_number
 
 ExternalRef = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Address = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]

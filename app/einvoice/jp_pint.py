@@ -23,6 +23,7 @@ PROFILE_ID = "urn:peppol:bis:billing"
 CURRENCY = "JPY"
 INVOICE_TYPE_CODE = "380"  # commercial invoice
 CREDIT_NOTE_TYPE_CODE = "381"  # credit note (返還インボイス)
+PAYMENT_MEANS_CREDIT_TRANSFER = "30"  # UNCL 4461
 UNIT_CODE = "H87"  # piece (UN/ECE Recommendation 20)
 CORPORATE_NUMBER_SCHEME = "0188"  # 法人番号 (EAS / ICD)
 REGISTRATION_NUMBER_SCHEME = "0221"  # 適格請求書発行事業者登録番号 (EAS)
@@ -43,6 +44,16 @@ class Party:
     endpoint: tuple[str, str] | None  # (EAS scheme, identifier); None: none recorded
     registration_number: str | None = None  # T + 13 digits (PartyTaxScheme)
     corporate_number: str | None = None  # 13 digits (PartyLegalEntity, scheme 0188)
+    address: str | None = None
+    telephone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAccount:
+    """A transfer account (振込先): ``bank:branch:type:number`` and the holder's name."""
+
+    identifier: str
+    holder: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +92,7 @@ class Document:
     contract_id: str | None = None
     note: str | None = None
     corrects: Reference | None = None
+    accounts: Sequence[PaymentAccount] = ()
 
 
 class _Builder:
@@ -128,6 +140,8 @@ def _party(b: _Builder, parent: etree._Element, role: str, party: Party) -> None
         scheme, identifier = party.endpoint
         b.cbc(element, "EndpointID", identifier, schemeID=scheme)
     address = b.cac(element, "PostalAddress")
+    if party.address:
+        b.cbc(address, "StreetName", party.address)
     b.cbc(b.cac(address, "Country"), "IdentificationCode", "JP")
     if party.registration_number is not None:
         tax_scheme = b.cac(element, "PartyTaxScheme")
@@ -137,6 +151,8 @@ def _party(b: _Builder, parent: etree._Element, role: str, party: Party) -> None
     b.cbc(legal, "RegistrationName", party.name)
     if party.corporate_number is not None:
         b.cbc(legal, "CompanyID", party.corporate_number, schemeID=CORPORATE_NUMBER_SCHEME)
+    if party.telephone:
+        b.cbc(b.cac(element, "Contact"), "Telephone", party.telephone)
 
 
 def _subtotals(doc: Document) -> list[tuple[TaxCategory, int, int]]:
@@ -205,6 +221,13 @@ def build(doc: Document) -> bytes:
         b.cbc(b.cac(root, "ContractDocumentReference"), "ID", doc.contract_id)
     _party(b, root, "AccountingSupplierParty", doc.seller)
     _party(b, root, "AccountingCustomerParty", doc.buyer)
+    for account in doc.accounts:
+        means = b.cac(root, "PaymentMeans")
+        b.cbc(means, "PaymentMeansCode", PAYMENT_MEANS_CREDIT_TRANSFER)
+        b.cbc(means, "PaymentID", doc.number)  # the remittance reference: the number
+        financial = b.cac(means, "PayeeFinancialAccount")
+        b.cbc(financial, "ID", account.identifier)
+        b.cbc(financial, "Name", account.holder)
 
     tax_total = b.cac(root, "TaxTotal")
     b.amount(tax_total, "TaxAmount", doc.tax)

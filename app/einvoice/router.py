@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import require
@@ -17,9 +17,16 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import SessionDep
 from app.core.errors import NotFound
+from app.core.http import ClockDep
+from app.core.openapi import documents
 from app.customers.models import Customer
-from app.einvoice import jp_pint
-from app.einvoice.documents import BuyerIds, credit_note_document, invoice_document
+from app.einvoice import archive, jp_pint
+from app.einvoice.documents import (
+    BuyerIds,
+    credit_note_document,
+    invoice_document,
+    issuer_details,
+)
 from app.invoices import receivables
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.schemas import CreditNoteRead
@@ -53,30 +60,31 @@ async def _credit_note(
     return note, invoice
 
 
-def _xml(body: bytes, number: str) -> Response:
-    return Response(
-        body,
-        media_type=MEDIA_TYPE,
-        headers={"Content-Disposition": f'inline; filename="{number}.xml"'},
-    )
-
-
 @router.get(
     "/v1/invoices/{invoice_id}/jp-pint",
     operation_id="invoices-jp-pint",
     summary="Download an invoice as JP PINT XML",
     response_class=Response,
     responses=XML_RESPONSE,
+    openapi_extra=documents(etag=True),
 )
 async def get_invoice_jp_pint(
-    invoice_id: DocumentID, session: SessionDep, actor: Reader
+    invoice_id: DocumentID, request: Request, session: SessionDep, clock: ClockDep, actor: Reader
 ) -> Response:
     """The invoice as a JP PINT 1.1.3 UBL Invoice: every line with its tax category
-    (`S` 10 %, `O` 不課税), tax once per category in whole yen (R-CHG-4)."""
+    (`S` 10 %, `O` 不課税), tax once per category in whole yen (R-CHG-4). Rendered once and
+    served byte-identical for ever; the `ETag` is its SHA-256 (issue 14 §4)."""
     view = await receivables.get_view(session, invoice_id, actor)
-    ids = await _buyer_ids(session, view.invoice)
-    body = jp_pint.build(invoice_document(view.invoice, view.lines, ids))
-    return _xml(body, view.invoice.number)
+
+    async def render() -> bytes:
+        ids = await _buyer_ids(session, view.invoice)
+        issuer = issuer_details(request.app.state.settings)
+        return jp_pint.build(invoice_document(view.invoice, view.lines, ids, issuer))
+
+    stored = await archive.fixed(
+        session, "invoice", view.invoice.id, "jp-pint", MEDIA_TYPE, render, clock
+    )
+    return archive.respond(stored, f"{view.invoice.number}.xml")
 
 
 @router.get(
@@ -98,12 +106,25 @@ async def get_credit_note(
     summary="Download a credit note as JP PINT XML",
     response_class=Response,
     responses=XML_RESPONSE,
+    openapi_extra=documents(etag=True),
 )
 async def get_credit_note_jp_pint(
-    credit_note_id: DocumentID, session: SessionDep, actor: Reader
+    credit_note_id: DocumentID,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Reader,
 ) -> Response:
     """The credit note as a JP PINT 1.1.3 UBL CreditNote naming the invoice it corrects
-    (BillingReference)."""
+    (BillingReference). Rendered once, byte-identical for ever, `ETag` its SHA-256."""
     note, invoice = await _credit_note(session, credit_note_id, actor)
-    ids = await _buyer_ids(session, invoice)
-    return _xml(jp_pint.build(credit_note_document(note, invoice, ids)), note.number)
+
+    async def render() -> bytes:
+        ids = await _buyer_ids(session, invoice)
+        issuer = issuer_details(request.app.state.settings)
+        return jp_pint.build(credit_note_document(note, invoice, ids, issuer))
+
+    stored = await archive.fixed(
+        session, "credit_note", note.id, "jp-pint", MEDIA_TYPE, render, clock
+    )
+    return archive.respond(stored, f"{note.number}.xml")

@@ -18,6 +18,7 @@ from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
+from app.einvoice import archive
 from app.invoices import credit_notes, late_charges, payments, pdf, receivables
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import (
@@ -87,20 +88,23 @@ async def get_invoice(
             "description": "適格請求書 (PDF)",
         }
     },
+    openapi_extra=documents(etag=True),
 )
 async def get_invoice_pdf(
-    invoice_id: InvoiceID, request: Request, session: SessionDep, actor: Reader
+    invoice_id: InvoiceID, request: Request, session: SessionDep, clock: ClockDep, actor: Reader
 ) -> Response:
-    """The 適格請求書 as a PDF, the Japanese font embedded."""
+    """The 適格請求書 as a PDF, the Japanese font embedded. Rendered once and served
+    byte-identical for ever; the `ETag` is its SHA-256 (issue 14 §4)."""
     view = await receivables.get_view(session, invoice_id, actor)
     font = request.app.state.settings.invoice_font_path
-    body = await asyncio.to_thread(pdf.render, view, font)
-    filename = f"{view.invoice.number}.pdf"
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+
+    async def render() -> bytes:
+        return await asyncio.to_thread(pdf.render, view, font)
+
+    stored = await archive.fixed(
+        session, "invoice", view.invoice.id, "pdf", "application/pdf", render, clock
     )
+    return archive.respond(stored, f"{view.invoice.number}.pdf")
 
 
 @router.get(

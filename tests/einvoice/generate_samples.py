@@ -25,7 +25,7 @@ from app.core.database import Database, create_engine
 from app.core.migrations import upgrade
 from app.core.settings import Settings
 from app.main import create_app
-from tests.einvoice.scenario import make_documents
+from tests.einvoice.scenario import BANK_ACCOUNT, ISSUER_ADDRESS, make_documents
 
 # A registration number with a valid check digit (T + a made-up 法人番号), not the placeholder.
 ISSUER_NUMBER = "T1345678901234"
@@ -43,7 +43,13 @@ async def generate(output: Path) -> list[Path]:
                     session, ApiKeyCreate(name="samples", role=Role.ADMIN), clock
                 )
             settings = Settings(
-                database_url=url, log_level="WARNING", issuer_registration_number=ISSUER_NUMBER
+                database_url=url,
+                log_level="WARNING",
+                env="production",
+                issuer_registration_number=ISSUER_NUMBER,
+                issuer_address=ISSUER_ADDRESS,
+                issuer_telephone="03-6823-0000",
+                issuer_bank_accounts=[BANK_ACCOUNT],
             )
             app = create_app(settings, database=database, clock=clock)
             transport = httpx.ASGITransport(app=app)

@@ -15,12 +15,22 @@ from typing import Any
 import httpx
 
 from app.core.clock import FixedClock
+from app.core.settings import BankAccount
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer, post_ok
 
 Headers = dict[str, str]
 # Valid 法人番号 (check digit first) of made-up companies.
 BUYER_CORPORATE_NUMBER = "7123456789012"
 BUYER_REGISTRATION_NUMBER = "T9234567890123"
+ISSUER_ADDRESS = "東京都千代田区神田練塀町3 富士ソフトビル"
+BANK_ACCOUNT = BankAccount(
+    bank_code="0001",
+    bank_name="みずほ銀行",
+    branch_code="110",
+    branch_name="丸の内支店",
+    account_number="1234567",
+    account_holder="ｱﾙﾃﾘｱ.ﾈﾂﾄﾜ-ｸｽ(ｶ",
+)
 
 
 def _on(clock: FixedClock, day: date) -> None:

@@ -7,14 +7,14 @@ from decimal import Decimal
 
 from lxml import etree
 
-from app.einvoice.categories import TaxCategory, category_of
-from app.einvoice.documents import BuyerIds, buyer_endpoint
-from app.einvoice.identifiers import (
+from app.core.corporate_numbers import (
     PLACEHOLDER_REGISTRATION_NUMBER,
     check_digit,
     is_corporate_number,
     is_registration_number,
 )
+from app.einvoice.categories import TaxCategory, category_of
+from app.einvoice.documents import BuyerIds, buyer_endpoint
 from app.einvoice.jp_pint import Document, Line, Party, build
 
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"

@@ -1,0 +1,30 @@
+"""Issued documents fixed at first rendering (issue 14 §4, 電子帳簿保存法: 真実性)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, IdColumn, Timestamp
+
+
+class IssuedDocument(Base):
+    """The bytes of an invoice's or credit note's PDF or JP PINT XML, rendered once and
+    served unchanged for ever; ``sha256`` is their hash (and the ETag). Never updated or
+    deleted: a correction is a credit note or a void, each with its own record."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (
+        CheckConstraint("subject IN ('invoice', 'credit_note')", name="subject_known"),
+        CheckConstraint("format IN ('pdf', 'jp-pint')", name="format_known"),
+    )
+
+    subject: Mapped[str] = mapped_column(String(20), primary_key=True)
+    subject_id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
+    format: Mapped[str] = mapped_column(String(20), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(60), nullable=False)
+    body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)

@@ -1,0 +1,55 @@
+"""Issue 14 §4 (電子帳簿保存法: 真実性): the PDF and XML of an issued document are rendered
+once, stored with their SHA-256 and served byte-identical for ever; the ETag is the hash."""
+
+from __future__ import annotations
+
+import hashlib
+
+import httpx
+from fastapi import FastAPI
+
+from app.core.clock import FixedClock
+from tests.invoices.receivables_support import example_a_june
+from tests.support.databases import BoundDatabase
+from tests.support.factories import post_ok
+
+Headers = dict[str, str]
+
+
+async def test_documents_stay_byte_identical_whatever_changes_later(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    admin: Headers,
+    database: BoundDatabase,
+    clock: FixedClock,
+) -> None:
+    contract, invoice_id = await example_a_june(client, admin, database, clock)
+    note = await post_ok(
+        client,
+        f"/v1/invoices/{invoice_id}/credit-notes",
+        admin,
+        {"reason": "誤請求", "lines": [{"description": "返還", "amount": 1_000, "taxable": True}]},
+    )
+    paths = (
+        f"/v1/invoices/{invoice_id}/jp-pint",
+        f"/v1/invoices/{invoice_id}/pdf",
+        f"/v1/credit-notes/{note['id']}/jp-pint",
+    )
+    first = {path: await client.get(path, headers=admin) for path in paths}
+    for path, response in first.items():
+        assert response.status_code == 200, path
+        assert response.headers["etag"] == f'"{hashlib.sha256(response.content).hexdigest()}"'
+    # Today's customer record and settings change: the issued documents do not.
+    changed = await client.patch(
+        f"/v1/customers/{contract['customer_id']}",
+        json={"billing_name": "別会社", "corporate_number": "7000012050002"},
+        headers=admin,
+    )
+    assert changed.status_code == 200, changed.text
+    app.state.settings = app.state.settings.model_copy(
+        update={"issuer_address": "大阪府大阪市", "issuer_telephone": "06-0000-0000"}
+    )
+    for path, response in first.items():
+        again = await client.get(path, headers=admin)
+        assert again.content == response.content, path
+        assert again.headers["etag"] == response.headers["etag"], path

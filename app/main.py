@@ -24,6 +24,7 @@ from app.core.openapi import TAGS, install_openapi
 from app.core.settings import Settings, get_settings
 from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
+from app.einvoice.router import export_router as invoice_export_router
 from app.einvoice.router import router as einvoice_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(charges_router)
     app.include_router(invoice_preview_router)
     app.include_router(billing_runs_router)
+    app.include_router(invoice_export_router)  # before /v1/invoices/{invoice_id}
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
     return app

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.core.database import SessionDep
+from app.core.database import SessionDep, get_database
 from app.core.errors import NotFound
 from app.core.http import ClockDep
 from app.core.openapi import documents
+from app.core.pagination import Page, PageParamsDep, paginate
 from app.customers.models import Customer
-from app.einvoice import archive, jp_pint
+from app.einvoice import archive, index, jp_pint
 from app.einvoice.documents import (
     BuyerIds,
     credit_note_document,
     invoice_document,
     issuer_details,
 )
+from app.einvoice.search import DocumentSearchDep
 from app.invoices import receivables
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.schemas import CreditNoteRead
@@ -128,3 +132,65 @@ async def get_credit_note_jp_pint(
         session, "credit_note", note.id, "jp-pint", MEDIA_TYPE, render, clock
     )
     return archive.respond(stored, f"{note.number}.xml")
+
+
+# Issue 14 §5: registered before the invoices router, so `export` is not taken for an id.
+export_router = APIRouter(tags=["invoices"])
+
+
+@export_router.get(
+    "/v1/invoices/export",
+    operation_id="invoices-export",
+    summary="Export the index of issued invoices as CSV",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "CSV index, UTF-8, header first, oldest issue first",
+        }
+    },
+)
+async def export_invoices(
+    request: Request, session: SessionDep, actor: Reader, found: DocumentSearchDep
+) -> Response:
+    """The CSV index (電子帳簿保存法: 可視性) for a tax office: number, kind, issue date,
+    recipient, corporate number, tax by category, total, status and the SHA-256 of the
+    stored documents; streamed with constant memory. Filters as the invoice list."""
+    # The database answers before the stream starts (else 503, not a truncated file).
+    await session.execute(select(literal(1)))
+    customer_id = actor.customer_id if actor.role is Role.PORTAL else None
+    sessionmaker = get_database(request).sessionmaker
+    return StreamingResponse(
+        index.rows(sessionmaker, found, customer_id),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
+    )
+
+
+@router.get("/v1/credit-notes", operation_id="credit-notes-list", summary="List credit notes")
+async def list_credit_notes(
+    session: SessionDep,
+    page: PageParamsDep,
+    actor: Reader,
+    found: DocumentSearchDep,
+    invoice_id: Annotated[str | None, Query(max_length=40)] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[CreditNoteRead]:
+    """Newest first. Filters combine: the invoice, the customer, issue dates, total (tax
+    included) and the recipient's name on the corrected invoice (issue 14 §5). A portal key
+    sees only its own customer's."""
+    if actor.role is Role.PORTAL:
+        if customer_id not in (None, actor.customer_id):
+            return Page(items=[], next_cursor=None)
+        customer_id = actor.customer_id
+    stmt = select(CreditNote).join(Invoice, Invoice.id == CreditNote.invoice_id)
+    if invoice_id is not None:
+        stmt = stmt.where(CreditNote.invoice_id == invoice_id)
+    if customer_id is not None:
+        stmt = stmt.where(Invoice.customer_id == customer_id)
+    stmt = found.apply(stmt, CreditNote.issued_on, CreditNote.total, Invoice.recipient_name)
+    notes: list[CreditNote]
+    notes, cursor = await paginate(
+        session, stmt, keys=[CreditNote.id], key_of=lambda n: [n.id], params=page
+    )
+    return Page(items=[CreditNoteRead.model_validate(n) for n in notes], next_cursor=cursor)

@@ -19,6 +19,7 @@ from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
 from app.einvoice import archive
+from app.einvoice.search import DocumentSearchDep
 from app.invoices import credit_notes, late_charges, payments, pdf, receivables
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import (
@@ -51,14 +52,17 @@ async def list_invoices(
     clock: ClockDep,
     page: PageParamsDep,
     actor: Reader,
+    found: DocumentSearchDep,
     contract_id: Annotated[str | None, Query(max_length=40)] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     month: Annotated[BusinessMonth | None, Query(description="`YYYY-MM`.")] = None,
     status: Annotated[InvoiceStatus | None, Query(description="`overdue` is derived.")] = None,
 ) -> Page[InvoiceRead]:
-    """Newest first. A portal key sees only its own customer's invoices."""
+    """Newest first. A portal key sees only its own customer's invoices. Filters combine:
+    issue dates, total (tax included) and recipient name (issue 14 §5)."""
     today = clock.today()
-    filters = InvoiceFilter(contract_id, customer_id, month, status.value if status else None)
+    status_value = status.value if status else None
+    filters = InvoiceFilter(contract_id, customer_id, month, status_value, found)
     views, cursor = await receivables.list_views(session, filters, actor, today, page)
     return Page(items=[receivables.to_read(v, today) for v in views], next_cursor=cursor)
 

@@ -15,6 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.contracts.models import Contract
 from app.core.settings import Settings
 from app.einvoice.categories import category_of
 from app.einvoice.jp_pint import (
@@ -26,6 +29,7 @@ from app.einvoice.jp_pint import (
     Reference,
 )
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
+from app.invoices.pdf import PayDetails
 from app.pricing.calendar import Month
 from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
 
@@ -163,4 +167,20 @@ def credit_note_document(
         contract_id=invoice.contract_id,
         note=note.reason,
         corrects=Reference(invoice.number, invoice.issued_on),
+    )
+
+
+async def pay_details(session: AsyncSession, settings: Settings, invoice: Invoice) -> PayDetails:
+    """Issue 14 §3: the issuer's contact, 振込先 and the billed contract for the PDF."""
+    contract = await session.get(Contract, invoice.contract_id)
+    return PayDetails(
+        issuer_address=settings.issuer_address,
+        issuer_telephone=settings.issuer_telephone,
+        accounts=tuple(
+            f"{a.bank_name}（{a.bank_code}） {a.branch_name}（{a.branch_code}） "
+            f"{a.account_type} {a.account_number} {a.account_holder}"
+            for a in settings.issuer_bank_accounts
+        ),
+        plan=contract.plan if contract is not None else None,
+        license_ids=contract.license_ids if contract is not None else None,
     )

@@ -1,8 +1,12 @@
 """The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
 
-Shows the issuer's name and registration number, the recipient (御中), the issue date, the
-service month, every line (item, description, quantity, unit price, amount, 課税/非課税),
-the 10 % taxable subtotal, the tax, the non-taxable subtotal, the total and the due date.
+Shows the issuer's name, registration number, address and telephone, the recipient (御中),
+the contract it bills (id, plan, licence IDs), the issue date, the service month, every
+line (item, description, quantity, unit price, amount, 課税/不課税), the 10 % taxable
+subtotal, the tax, the out-of-scope (不課税) subtotal, the total, the due date, the
+transfer accounts (振込先) and page numbers. It is the document as issued (issue 14 §4):
+rendered once and stored, so it states nothing that changes later (payments, voids and
+credit notes are their own records).
 
 Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, shipped
 in ``app/invoices/fonts`` with its licence) is embedded as a subset with its Unicode map,
@@ -11,6 +15,7 @@ so the text can be searched and extracted. Its path is ``settings.invoice_font_p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +29,29 @@ from app.invoices.receivables import InvoiceView
 from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
 
 FONT = "ipaexg"
+
+
+@dataclass(frozen=True, slots=True)
+class PayDetails:
+    """Issue 14 §3: what a customer needs to pay from the invoice, beyond its stored row:
+    the issuer's address and contact, the transfer accounts (振込先, one line each) and the
+    contract it bills. Read once, when the PDF is first rendered and stored (§4)."""
+
+    issuer_address: str = ""
+    issuer_telephone: str = ""
+    accounts: tuple[str, ...] = ()
+    plan: str | None = None
+    license_ids: int | None = None
+
+
+class _Document(FPDF):
+    def footer(self) -> None:
+        # Issue 14 §3: page numbers, so a long invoice's pages stay in order.
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        self.cell(0, 6, f"{self.page_no()} / {{nb}}", align=Align.C)
+
+
 _KIND_TITLES = {"monthly": "月額ご利用料金", "cancellation": "解約金", "other": "その他"}
 
 
@@ -53,7 +81,7 @@ def _rate(text: str) -> str:
     return format(Decimal(text).normalize(), "f")
 
 
-def render(view: InvoiceView, font_path: Path) -> bytes:
+def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None) -> bytes:
     """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
     if not font_path.is_file():
         raise FontMissing(
@@ -62,8 +90,9 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
             font_path=str(font_path),
         )
     invoice = view.invoice
+    details = details or PayDetails()
     rate = _rate(invoice.tax_rate_percent)
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf = _Document(orientation="portrait", unit="mm", format="A4")
     pdf.set_title(f"請求書 {invoice.number}")
     pdf.set_author(invoice.issuer_name)
     pdf.set_creation_date(invoice.created_at)  # the same invoice, the same document date
@@ -72,8 +101,8 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
     pdf.add_page()
 
     pdf.set_font(FONT, size=20)
-    title = "請求書" if invoice.status != "void" else "請求書（無効）"
-    pdf.cell(0, 12, title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # The document as issued (issue 14 §4): a later void or credit note is its own record.
+    pdf.cell(0, 12, "請求書", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
     pdf.set_font(FONT, size=10)
@@ -86,16 +115,27 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
         100, 6, f"ご請求金額 {_yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.cell(100, 6, f"お支払期限 {_day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    contract = f"ご契約番号 {invoice.contract_id}"
+    if details.plan is not None:
+        contract += f"\n{item_name(details.plan)}"
+    if details.license_ids is not None:
+        contract += f"（{details.license_ids:,} ID）"
+    pdf.multi_cell(100, 5, contract, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
 
     pdf.set_xy(120, top)
-    for text in (
+    issuer = [
         f"請求書番号 {invoice.number}",
         f"発行日 {_day(invoice.issued_on)}",
         f"対象期間 {_month(invoice.month)}（{_KIND_TITLES.get(invoice.kind, invoice.kind)}）",
         invoice.issuer_name,
         f"登録番号 {invoice.issuer_registration_number}",
-    ):
+    ]
+    if details.issuer_address:
+        issuer.append(details.issuer_address)
+    if details.issuer_telephone:
+        issuer.append(f"TEL {details.issuer_telephone}")
+    for text in issuer:
         pdf.set_x(120)
         pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(left_end, pdf.get_y()) + 6)
@@ -118,7 +158,7 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
                     str(line.quantity),
                     _yen(line.unit_price),
                     _yen(line.amount),
-                    "課税" if line.taxable else "非課税",
+                    "課税" if line.taxable else "不課税",
                 )
             )
     pdf.ln(4)
@@ -127,7 +167,7 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
     for label, amount in (
         (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
         (f"消費税（{rate}%）", invoice.tax),
-        ("非課税小計", invoice.non_taxable_subtotal),
+        ("不課税小計", invoice.non_taxable_subtotal),
         ("合計", invoice.total),
     ):
         pdf.set_x(110)
@@ -139,14 +179,12 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
     pdf.set_font(FONT, size=8)
     notes = [
         f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。",
-        "非課税: 契約期間内の解除に係る料金、遅延損害金。",
+        "不課税（消費税の課税対象外）: 契約期間内の解除に係る料金、遅延損害金。",
         f"お支払期限 {_day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
     ]
-    if view.credit_notes:
-        numbers = "、".join(note.number for note in view.credit_notes)
-        notes.append(f"本請求書には返還インボイス（{numbers}）が発行されています。")
-    if invoice.status == "void" and invoice.voided_on is not None:
-        notes.append(f"本請求書は{_day(invoice.voided_on)}に無効となりました。")
+    notes += [f"お振込先 {account}" for account in details.accounts]
+    if details.accounts:
+        notes.append(f"お振込の際は請求書番号 {invoice.number} をお書き添えください。")
     for text in notes:
         pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

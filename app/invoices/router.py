@@ -19,6 +19,7 @@ from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
 from app.einvoice import archive
+from app.einvoice.documents import pay_details
 from app.einvoice.search import DocumentSearchDep
 from app.invoices import credit_notes, late_charges, payments, pdf, receivables
 from app.invoices.repository import InvoiceFilter
@@ -100,10 +101,11 @@ async def get_invoice_pdf(
     """The 適格請求書 as a PDF, the Japanese font embedded. Rendered once and served
     byte-identical for ever; the `ETag` is its SHA-256 (issue 14 §4)."""
     view = await receivables.get_view(session, invoice_id, actor)
-    font = request.app.state.settings.invoice_font_path
+    settings = request.app.state.settings
 
     async def render() -> bytes:
-        return await asyncio.to_thread(pdf.render, view, font)
+        details = await pay_details(session, settings, view.invoice)
+        return await asyncio.to_thread(pdf.render, view, settings.invoice_font_path, details)
 
     stored = await archive.fixed(
         session, "invoice", view.invoice.id, "pdf", "application/pdf", render, clock

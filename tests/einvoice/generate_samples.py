@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.einvoice.generate_samples OUTPUT_FOLDER
 
 Creates a fresh SQLite database in a temporary folder, migrates it, drives the app
-through the API (tests/einvoice/scenario.py) and writes one ``<kind>.xml`` per document.
+through the API (tests/einvoice/scenario.py) and writes one ``<kind>.xml`` per document
+(and each invoice's PDF beside it, to look at).
 ``.ci/run`` then checks them with the official JP PINT 1.1.3 validator.
 """
 
@@ -54,9 +55,15 @@ async def generate(output: Path) -> list[Path]:
             app = create_app(settings, database=database, clock=clock)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://samples") as client:
-                documents = await make_documents(
-                    client, {"Authorization": f"Bearer {secret}"}, clock
-                )
+                headers = {"Authorization": f"Bearer {secret}"}
+                documents = await make_documents(client, headers, clock)
+                pdfs = {
+                    name: (
+                        await client.get(f"/v1/invoices/{s.record['id']}/pdf", headers=headers)
+                    ).content
+                    for name, s in documents.items()
+                    if name != "credit-note"
+                }
         finally:
             await database.dispose()
     output.mkdir(parents=True, exist_ok=True)
@@ -65,6 +72,8 @@ async def generate(output: Path) -> list[Path]:
         path = output / f"{name}.xml"
         path.write_bytes(sample.xml)
         written.append(path)
+    for name, body in pdfs.items():  # to look at (issue 14 §3); the validator reads the XML
+        (output / f"{name}.pdf").write_bytes(body)
     return written
 
 

@@ -67,7 +67,7 @@ async def test_pdf_is_a_qualified_invoice_with_extractable_text_r_inv_2(
         "643,000円",
         "消費税（10%）",
         "64,300円",
-        "非課税小計",
+        "不課税小計",
         "合計",
         "707,300円",
     ):
@@ -88,7 +88,8 @@ async def test_pdf_marks_non_taxable_lines(
     july = await monthly_invoice(database, clock, contract, "2026-07")
     text = text_of((await client.get(f"/v1/invoices/{july}/pdf", headers=admin)).content)
     assert "遅延損害金" in text
-    assert "非課税" in text
+    assert "不課税" in text  # issue 14 §3: out of scope, not exempt
+    assert "非課税" not in text
     assert "2,809" in text
     assert "105,109円" in text  # 93,000 + 9,300 + 2,809
 

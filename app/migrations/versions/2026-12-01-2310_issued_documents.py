@@ -5,7 +5,8 @@ Revises: 0007_customer_identifiers
 Create Date: 2026-12-01 23:10:00+00:00
 
 Issue 14 §4 (電子帳簿保存法: 真実性): the PDF and JP PINT XML of an invoice or credit note,
-rendered once, kept with their SHA-256 and served byte-identical for ever.
+rendered once, kept with their SHA-256 and served byte-identical for ever; and (§5) an
+index on invoices by issue date and number for the CSV index.
 """
 
 from collections.abc import Sequence
@@ -39,7 +40,10 @@ def upgrade() -> None:
             "subject", "subject_id", "format", name=op.f("pk_issued_documents")
         ),
     )
+    # §5: the CSV index walks invoices by (issue date, number) in keyset chunks.
+    op.create_index("ix_invoices_issued_on_number", "invoices", ["issued_on", "number"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_invoices_issued_on_number", table_name="invoices")
     op.drop_table("issued_documents")

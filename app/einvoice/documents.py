@@ -15,9 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.contracts.models import Contract
 from app.core.settings import Settings
 from app.einvoice.categories import category_of
 from app.einvoice.jp_pint import (
@@ -170,9 +167,8 @@ def credit_note_document(
     )
 
 
-async def pay_details(session: AsyncSession, settings: Settings, invoice: Invoice) -> PayDetails:
-    """Issue 14 §3: the issuer's contact, 振込先 and the billed contract for the PDF."""
-    contract = await session.get(Contract, invoice.contract_id)
+def pay_details(settings: Settings) -> PayDetails:
+    """Issue 14 §3: the issuer's contact and 振込先 for the PDF."""
     return PayDetails(
         issuer_address=settings.issuer_address,
         issuer_telephone=settings.issuer_telephone,
@@ -181,6 +177,4 @@ async def pay_details(session: AsyncSession, settings: Settings, invoice: Invoic
             f"{a.account_type} {a.account_number} {a.account_holder}"
             for a in settings.issuer_bank_accounts
         ),
-        plan=contract.plan if contract is not None else None,
-        license_ids=contract.license_ids if contract is not None else None,
     )

@@ -1,8 +1,8 @@
 """The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
 
 Shows the issuer's name, registration number, address and telephone, the recipient (御中),
-the contract it bills (id, plan, licence IDs), the issue date, the service month, every
-line (item, description, quantity, unit price, amount, 課税/不課税), the 10 % taxable
+the contract it bills (its id; the plan is a line), the issue date, the service month, every
+line (item, description, quantity with its unit, unit price, amount, 課税/不課税), the 10 % taxable
 subtotal, the tax, the out-of-scope (不課税) subtotal, the total, the due date, the
 transfer accounts (振込先) and page numbers. It is the document as issued (issue 14 §4):
 rendered once and stored, so it states nothing that changes later (payments, voids and
@@ -26,7 +26,12 @@ from fpdf.fonts import FontFace
 
 from app.core.errors import AppError
 from app.invoices.receivables import InvoiceView
-from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
+from app.pricing.catalogue import (
+    CHARGE_KIND_NAMES,
+    DISPLAY_NAMES,
+    IDS_PER_UNIT,
+    PER_10_ID_ITEMS,
+)
 
 FONT = "ipaexg"
 
@@ -34,14 +39,12 @@ FONT = "ipaexg"
 @dataclass(frozen=True, slots=True)
 class PayDetails:
     """Issue 14 §3: what a customer needs to pay from the invoice, beyond its stored row:
-    the issuer's address and contact, the transfer accounts (振込先, one line each) and the
-    contract it bills. Read once, when the PDF is first rendered and stored (§4)."""
+    the issuer's address and contact and the transfer accounts (振込先, one line each). Read
+    once, when the PDF is first rendered and stored (§4)."""
 
     issuer_address: str = ""
     issuer_telephone: str = ""
     accounts: tuple[str, ...] = ()
-    plan: str | None = None
-    license_ids: int | None = None
 
 
 class _Document(FPDF):
@@ -75,6 +78,13 @@ def _month(text: str) -> str:
 def item_name(item: str) -> str:
     """The item as printed: the tariff's name of a catalogue code or a charge kind."""
     return DISPLAY_NAMES.get(item) or CHARGE_KIND_NAMES.get(item) or item
+
+
+def _quantity(item: str, quantity: int) -> str:
+    """Issue 14 §3: a per-10-IDs item says its unit (R-CAT-2)."""
+    if item in PER_10_ID_ITEMS:
+        return f"{quantity:,}（{IDS_PER_UNIT}ID単位）"
+    return f"{quantity:,}"
 
 
 def _rate(text: str) -> str:
@@ -115,12 +125,7 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
         100, 6, f"ご請求金額 {_yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.cell(100, 6, f"お支払期限 {_day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    contract = f"ご契約番号 {invoice.contract_id}"
-    if details.plan is not None:
-        contract += f"\n{item_name(details.plan)}"
-    if details.license_ids is not None:
-        contract += f"（{details.license_ids:,} ID）"
-    pdf.multi_cell(100, 5, contract, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(100, 5, f"ご契約番号 {invoice.contract_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
 
     pdf.set_xy(120, top)
@@ -142,7 +147,7 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
-        col_widths=(88, 14, 28, 32, 18),
+        col_widths=(76, 26, 28, 32, 18),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "CENTER"),
         line_height=5,
         first_row_as_headings=True,
@@ -155,7 +160,7 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
             table.row(
                 (
                     text,
-                    str(line.quantity),
+                    _quantity(line.item, line.quantity),
                     _yen(line.unit_price),
                     _yen(line.amount),
                     "課税" if line.taxable else "不課税",

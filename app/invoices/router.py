@@ -104,7 +104,7 @@ async def get_invoice_pdf(
     settings = request.app.state.settings
 
     async def render() -> bytes:
-        details = await pay_details(session, settings, view.invoice)
+        details = pay_details(settings)
         return await asyncio.to_thread(pdf.render, view, settings.invoice_font_path, details)
 
     stored = await archive.fixed(

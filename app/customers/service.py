@@ -18,6 +18,9 @@ from app.core.sql import among
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
 from app.customers.schemas import CustomerCreate, CustomerUpdate
+from app.einvoice.buyer_ids import freeze_before_change
+
+IDENTIFIERS = ("corporate_number", "registration_number", "peppol_id")
 
 
 def etag(customer: Customer) -> str:
@@ -118,6 +121,9 @@ async def update_customer(
     before = snapshot(customer)
     if all(getattr(customer, k) == v for k, v in changes.items()):
         return customer
+    if any(getattr(customer, k) != changes[k] for k in IDENTIFIERS if k in changes):
+        # Issue 14 §4: issued invoices keep the identifiers they were issued under.
+        await freeze_before_change(session, customer)
     for key, value in changes.items():
         setattr(customer, key, value)
     customer.version += 1

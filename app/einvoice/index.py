@@ -2,9 +2,9 @@
 
 Streamed in keyset chunks (issue date, number) from a session of its own, so memory stays
 constant however many invoices there are. One row per invoice: number, kind, issue date,
-recipient, the customer's 法人番号, the tax by category (10 %対象 and its tax, 不課税), the
-total, the status and the SHA-256 of its stored PDF and JP PINT XML (empty until first
-rendered).
+recipient, the 法人番号 it was issued under (app/einvoice/buyer_ids.py), the tax by
+category (10 %対象 and its tax, 不課税), the total, the status and the SHA-256 of its
+stored PDF and JP PINT XML (empty until first rendered).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import io
 from collections.abc import AsyncIterator
 from typing import Any
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, case, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from app.customers.models import Customer
-from app.einvoice.models import IssuedDocument
+from app.einvoice.models import InvoiceBuyerIds, IssuedDocument
 from app.invoices.models import Invoice
 from app.invoices.repository import DocumentSearch
 
@@ -49,7 +49,10 @@ def _query(found: DocumentSearch, customer_id: str | None) -> Select[*tuple[Any,
             Invoice.kind,
             Invoice.issued_on,
             Invoice.recipient_name,
-            Customer.corporate_number,
+            case(
+                (InvoiceBuyerIds.invoice_id.is_not(None), InvoiceBuyerIds.corporate_number),
+                else_=Customer.corporate_number,
+            ),
             Invoice.taxable_subtotal,
             Invoice.tax,
             Invoice.non_taxable_subtotal,
@@ -59,6 +62,7 @@ def _query(found: DocumentSearch, customer_id: str | None) -> Select[*tuple[Any,
             xml.sha256,
         )
         .join(Customer, Customer.id == Invoice.customer_id)
+        .outerjoin(InvoiceBuyerIds, InvoiceBuyerIds.invoice_id == Invoice.id)
         .outerjoin(
             pdf,
             (pdf.subject == "invoice") & (pdf.subject_id == Invoice.id) & (pdf.format == "pdf"),

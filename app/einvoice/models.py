@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, LargeBinary, String
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, IdColumn, Timestamp
@@ -28,3 +28,19 @@ class IssuedDocument(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+class InvoiceBuyerIds(Base):
+    """The customer's identifiers as they were when the invoice was issued (issue 14 §2, §4).
+
+    Written for every invoice of a customer that has none yet, just before that customer's
+    identifiers change (app/customers/service.py): an invoice without a row was issued
+    under the customer's current identifiers, one with a row keeps those it was issued
+    under. Either way, its documents never take a later change."""
+
+    __tablename__ = "invoice_buyer_ids"
+
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
+    corporate_number: Mapped[str | None] = mapped_column(String(13), nullable=True)
+    registration_number: Mapped[str | None] = mapped_column(String(14), nullable=True)
+    peppol_id: Mapped[str | None] = mapped_column(String(60), nullable=True)

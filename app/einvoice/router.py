@@ -22,10 +22,9 @@ from app.core.errors import NotFound
 from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep, paginate
-from app.customers.models import Customer
 from app.einvoice import archive, index, jp_pint
+from app.einvoice.buyer_ids import buyer_ids_of
 from app.einvoice.documents import (
-    BuyerIds,
     credit_note_document,
     invoice_document,
     issuer_details,
@@ -45,13 +44,6 @@ XML_RESPONSE: dict[int | str, dict[str, Any]] = {
         "description": "JP PINT 1.1.3 (UBL 2.1) document",
     }
 }
-
-
-async def _buyer_ids(session: AsyncSession, invoice: Invoice) -> BuyerIds:
-    customer = await session.get(Customer, invoice.customer_id)
-    if customer is None:
-        return BuyerIds()
-    return BuyerIds(customer.corporate_number, customer.registration_number, customer.peppol_id)
 
 
 async def _credit_note(
@@ -81,7 +73,7 @@ async def get_invoice_jp_pint(
     view = await receivables.get_view(session, invoice_id, actor)
 
     async def render() -> bytes:
-        ids = await _buyer_ids(session, view.invoice)
+        ids = await buyer_ids_of(session, view.invoice)
         issuer = issuer_details(request.app.state.settings)
         return jp_pint.build(invoice_document(view.invoice, view.lines, ids, issuer))
 
@@ -124,7 +116,7 @@ async def get_credit_note_jp_pint(
     note, invoice = await _credit_note(session, credit_note_id, actor)
 
     async def render() -> bytes:
-        ids = await _buyer_ids(session, invoice)
+        ids = await buyer_ids_of(session, invoice)
         issuer = issuer_details(request.app.state.settings)
         return jp_pint.build(credit_note_document(note, invoice, ids, issuer))
 

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.clock import FixedClock
-from tests.invoices.receivables_support import example_a_june
+from tests.invoices.receivables_support import example_a_june, monthly_invoice
 from tests.support.databases import BoundDatabase
 from tests.support.factories import post_ok
 
@@ -53,3 +53,23 @@ async def test_documents_stay_byte_identical_whatever_changes_later(
         again = await client.get(path, headers=admin)
         assert again.content == response.content, path
         assert again.headers["etag"] == response.headers["etag"], path
+
+
+async def test_an_invoice_keeps_the_buyer_ids_it_was_issued_under_issue_14_4(
+    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
+) -> None:
+    """The customer's 法人番号 changes before the XML is first asked for: the XML still
+    states the one the invoice was issued under; a later invoice states the new one."""
+    contract, june = await example_a_june(client, admin, database, clock)
+    customer = f"/v1/customers/{contract['customer_id']}"
+    first = await client.patch(customer, json={"corporate_number": "7123456789012"}, headers=admin)
+    assert first.status_code == 200, first.text
+    july = await monthly_invoice(database, clock, contract, "2026-07")  # issued under 7123…
+    second = await client.patch(customer, json={"corporate_number": "7000012050002"}, headers=admin)
+    assert second.status_code == 200, second.text
+    june_xml = (await client.get(f"/v1/invoices/{june}/jp-pint", headers=admin)).text
+    july_xml = (await client.get(f"/v1/invoices/{july}/jp-pint", headers=admin)).text
+    assert "7000012050002" not in june_xml  # June was issued with no 法人番号 at all
+    assert "<cbc:EndpointID" not in june_xml.split("AccountingCustomerParty")[1]
+    assert '<cbc:EndpointID schemeID="0188">7123456789012</cbc:EndpointID>' in july_xml
+    assert "7000012050002" not in july_xml

@@ -17,7 +17,7 @@ from tests.support.factories import post_ok
 Headers = dict[str, str]
 
 
-async def _credited(
+async def credited(
     client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
 ) -> tuple[dict[str, Any], str, dict[str, Any]]:
     contract, invoice_id = await example_a_june(client, admin, database, clock)
@@ -33,7 +33,7 @@ async def _credited(
 async def test_a_credit_note_reads_as_json_r_inv_4(
     client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
 ) -> None:
-    _, invoice_id, note = await _credited(client, admin, database, clock)
+    _, invoice_id, note = await credited(client, admin, database, clock)
     response = await client.get(f"/v1/credit-notes/{note['id']}", headers=admin)
     assert response.status_code == 200, response.text
     body = response.json()
@@ -62,7 +62,7 @@ async def test_a_portal_key_reads_only_its_own_customers_documents_r_ptn_3(
     clock: FixedClock,
     make_key: KeyFactory,
 ) -> None:
-    contract, invoice_id, note = await _credited(client, admin, database, clock)
+    contract, invoice_id, note = await credited(client, admin, database, clock)
     own = await make_key(Role.PORTAL, customer_id=contract["customer_id"])
     other = await make_key(Role.PORTAL, customer_id="cus_someone_else")
     paths = (

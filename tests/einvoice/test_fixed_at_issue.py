@@ -9,9 +9,9 @@ import httpx
 from fastapi import FastAPI
 
 from app.core.clock import FixedClock
+from tests.einvoice.test_credit_notes_api import credited
 from tests.invoices.receivables_support import example_a_june, monthly_invoice
 from tests.support.databases import BoundDatabase
-from tests.support.factories import post_ok
 
 Headers = dict[str, str]
 
@@ -23,13 +23,7 @@ async def test_documents_stay_byte_identical_whatever_changes_later(
     database: BoundDatabase,
     clock: FixedClock,
 ) -> None:
-    contract, invoice_id = await example_a_june(client, admin, database, clock)
-    note = await post_ok(
-        client,
-        f"/v1/invoices/{invoice_id}/credit-notes",
-        admin,
-        {"reason": "誤請求", "lines": [{"description": "返還", "amount": 1_000, "taxable": True}]},
-    )
+    contract, invoice_id, note = await credited(client, admin, database, clock)
     paths = (
         f"/v1/invoices/{invoice_id}/jp-pint",
         f"/v1/invoices/{invoice_id}/pdf",

@@ -7,6 +7,7 @@ invoices; a portal key sees only its own customer's (another's is a 404, R-PTN-3
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
@@ -22,12 +23,13 @@ from app.core.errors import NotFound
 from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep, paginate
-from app.einvoice import archive, index, jp_pint
+from app.einvoice import archive, credit_note_pdf, index, jp_pint
 from app.einvoice.buyer_ids import buyer_ids_of
 from app.einvoice.documents import (
     credit_note_document,
     invoice_document,
     issuer_details,
+    pay_details,
 )
 from app.einvoice.search import DocumentSearchDep
 from app.invoices import receivables
@@ -186,3 +188,39 @@ async def list_credit_notes(
         session, stmt, keys=[CreditNote.id], key_of=lambda n: [n.id], params=page
     )
     return Page(items=[CreditNoteRead.model_validate(n) for n in notes], next_cursor=cursor)
+
+
+@router.get(
+    "/v1/credit-notes/{credit_note_id}/pdf",
+    operation_id="credit-notes-pdf",
+    summary="Download a credit note as PDF",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "適格返還請求書 (PDF)",
+        }
+    },
+    openapi_extra=documents(etag=True),
+)
+async def get_credit_note_pdf(
+    credit_note_id: DocumentID,
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Reader,
+) -> Response:
+    """The 返還請求書 naming the invoice it corrects (issue 14 §3). Rendered once and served
+    byte-identical for ever; the `ETag` is its SHA-256 (§4)."""
+    note, invoice = await _credit_note(session, credit_note_id, actor)
+    settings = request.app.state.settings
+
+    async def render() -> bytes:
+        return await asyncio.to_thread(
+            credit_note_pdf.render, note, invoice, settings.invoice_font_path, pay_details(settings)
+        )
+
+    stored = await archive.fixed(
+        session, "credit_note", note.id, "pdf", "application/pdf", render, clock
+    )
+    return archive.respond(stored, f"{note.number}.pdf")

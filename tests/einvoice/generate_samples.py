@@ -4,7 +4,7 @@
 
 Creates a fresh SQLite database in a temporary folder, migrates it, drives the app
 through the API (tests/einvoice/scenario.py) and writes one ``<kind>.xml`` per document
-(and each invoice's PDF beside it, to look at).
+(and each document's PDF beside it, to look at).
 ``.ci/run`` then checks them with the official JP PINT 1.1.3 validator.
 """
 
@@ -64,6 +64,10 @@ async def generate(output: Path) -> list[Path]:
                     for name, s in documents.items()
                     if name != "credit-note"
                 }
+                note = documents["credit-note"].record["id"]
+                pdfs["credit-note"] = (
+                    await client.get(f"/v1/credit-notes/{note}/pdf", headers=headers)
+                ).content
         finally:
             await database.dispose()
     output.mkdir(parents=True, exist_ok=True)

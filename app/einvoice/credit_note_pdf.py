@@ -15,24 +15,22 @@ from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
 from app.invoices.models import CreditNote, Invoice
-from app.invoices.pdf import FONT, FontMissing, PayDetails, _day, _Document, _rate, _yen
+from app.invoices.pdf import (
+    FONT,
+    PayDetails,
+    day,
+    issuer_block,
+    new_document,
+    rate_text,
+    totals_box,
+    yen,
+)
 
 
 def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDetails) -> bytes:
     """The credit note's PDF. CPU-bound: call it off the event loop."""
-    if not font_path.is_file():
-        raise FontMissing(
-            f"The Japanese font {font_path} is missing; point SCMS_INVOICE_FONT_PATH at a "
-            "TrueType font, or unset it to use the one shipped with scms.",
-            font_path=str(font_path),
-        )
-    rate = _rate(invoice.tax_rate_percent)
-    pdf = _Document(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(f"返還請求書 {note.number}")
-    pdf.set_author(invoice.issuer_name)
-    pdf.set_creation_date(note.created_at)
-    pdf.add_font(FONT, "", str(font_path))
-    pdf.set_auto_page_break(auto=True, margin=15)
+    rate = rate_text(invoice.tax_rate_percent)
+    pdf = new_document(font_path, f"返還請求書 {note.number}", invoice.issuer_name, note.created_at)
     pdf.add_page()
     pdf.set_font(FONT, size=18)
     pdf.cell(
@@ -44,30 +42,22 @@ def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDeta
     pdf.multi_cell(100, 7, f"{invoice.recipient_name} 御中", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(FONT, size=10)
     pdf.ln(2)
-    pdf.cell(100, 6, f"返還金額 {_yen(note.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(100, 6, f"返還金額 {yen(note.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.multi_cell(
         100,
         6,
-        f"対象の請求書 {invoice.number}（{_day(invoice.issued_on)}発行）",
+        f"対象の請求書 {invoice.number}（{day(invoice.issued_on)}発行）",
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
     left_end = pdf.get_y()
-    pdf.set_xy(120, top)
     issuer = [
         f"返還請求書番号 {note.number}",
-        f"発行日 {_day(note.issued_on)}",
+        f"発行日 {day(note.issued_on)}",
         invoice.issuer_name,
         f"登録番号 {invoice.issuer_registration_number}",
     ]
-    if details.issuer_address:
-        issuer.append(details.issuer_address)
-    if details.issuer_telephone:
-        issuer.append(f"TEL {details.issuer_telephone}")
-    for text in issuer:
-        pdf.set_x(120)
-        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+    issuer_block(pdf, top, left_end, issuer, details)
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
@@ -82,24 +72,20 @@ def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDeta
             table.row(
                 (
                     str(row["description"]),
-                    _yen(int(row["amount"])),
+                    yen(int(row["amount"])),
                     "課税" if row["taxable"] else "不課税",
                 )
             )
     pdf.ln(4)
-    pdf.set_font(FONT, size=10)
-    for label, amount in (
-        (f"{rate}%対象 返還額", note.taxable_subtotal),
-        (f"消費税（{rate}%）", note.tax),
-        ("不課税 返還額", note.non_taxable_subtotal),
-        ("合計", note.total),
-    ):
-        pdf.set_x(110)
-        pdf.cell(50, 7, label, border=1)
-        pdf.cell(
-            40, 7, f"{_yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-    pdf.ln(4)
+    totals_box(
+        pdf,
+        [
+            (f"{rate}%対象 返還額", note.taxable_subtotal),
+            (f"消費税（{rate}%）", note.tax),
+            ("不課税 返還額", note.non_taxable_subtotal),
+            ("合計", note.total),
+        ],
+    )
     pdf.set_font(FONT, size=8)
     for text in (
         f"返還理由: {note.reason}",

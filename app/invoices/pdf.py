@@ -16,7 +16,7 @@ so the text can be searched and extracted. Its path is ``settings.invoice_font_p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -62,11 +62,11 @@ class FontMissing(AppError):
     status, code, title = 503, "invoice_font_missing", "The invoice font is not installed"
 
 
-def _yen(amount: int) -> str:
+def yen(amount: int) -> str:
     return f"{amount:,}"
 
 
-def _day(d: date) -> str:
+def day(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
@@ -87,27 +87,61 @@ def _quantity(item: str, quantity: int) -> str:
     return f"{quantity:,}"
 
 
-def _rate(text: str) -> str:
+def rate_text(text: str) -> str:
     return format(Decimal(text).normalize(), "f")
 
 
-def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None) -> bytes:
-    """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+def new_document(font_path: Path, title: str, author: str, created: datetime) -> FPDF:
+    """An A4 document with the Japanese font and page numbers (503 without the font)."""
     if not font_path.is_file():
         raise FontMissing(
             f"The Japanese font {font_path} is missing; point SCMS_INVOICE_FONT_PATH at a "
             "TrueType font, or unset it to use the one shipped with scms.",
             font_path=str(font_path),
         )
-    invoice = view.invoice
-    details = details or PayDetails()
-    rate = _rate(invoice.tax_rate_percent)
     pdf = _Document(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(f"請求書 {invoice.number}")
-    pdf.set_author(invoice.issuer_name)
-    pdf.set_creation_date(invoice.created_at)  # the same invoice, the same document date
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_creation_date(created)  # the same document, the same document date
     pdf.add_font(FONT, "", str(font_path))
     pdf.set_auto_page_break(auto=True, margin=15)
+    return pdf
+
+
+def issuer_block(
+    pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
+) -> None:
+    """The right-hand block (document facts, then the issuer and its contact), then below."""
+    if details.issuer_address:
+        texts.append(details.issuer_address)
+    if details.issuer_telephone:
+        texts.append(f"TEL {details.issuer_telephone}")
+    pdf.set_xy(120, top)
+    for text in texts:
+        pdf.set_x(120)
+        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+
+
+def totals_box(pdf: FPDF, rows: list[tuple[str, int]]) -> None:
+    pdf.set_font(FONT, size=10)
+    for label, amount in rows:
+        pdf.set_x(110)
+        pdf.cell(50, 7, label, border=1)
+        pdf.cell(
+            40, 7, f"{yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+    pdf.ln(4)
+
+
+def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None) -> bytes:
+    """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+    invoice = view.invoice
+    details = details or PayDetails()
+    rate = rate_text(invoice.tax_rate_percent)
+    pdf = new_document(
+        font_path, f"請求書 {invoice.number}", invoice.issuer_name, invoice.created_at
+    )
     pdf.add_page()
 
     pdf.set_font(FONT, size=20)
@@ -122,28 +156,20 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
     pdf.set_font(FONT, size=10)
     pdf.ln(2)
     pdf.cell(
-        100, 6, f"ご請求金額 {_yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        100, 6, f"ご請求金額 {yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
-    pdf.cell(100, 6, f"お支払期限 {_day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(100, 6, f"お支払期限 {day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.multi_cell(100, 5, f"ご契約番号 {invoice.contract_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
 
-    pdf.set_xy(120, top)
     issuer = [
         f"請求書番号 {invoice.number}",
-        f"発行日 {_day(invoice.issued_on)}",
+        f"発行日 {day(invoice.issued_on)}",
         f"対象期間 {_month(invoice.month)}（{_KIND_TITLES.get(invoice.kind, invoice.kind)}）",
         invoice.issuer_name,
         f"登録番号 {invoice.issuer_registration_number}",
     ]
-    if details.issuer_address:
-        issuer.append(details.issuer_address)
-    if details.issuer_telephone:
-        issuer.append(f"TEL {details.issuer_telephone}")
-    for text in issuer:
-        pdf.set_x(120)
-        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+    issuer_block(pdf, top, left_end, issuer, details)
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
@@ -161,31 +187,27 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
                 (
                     text,
                     _quantity(line.item, line.quantity),
-                    _yen(line.unit_price),
-                    _yen(line.amount),
+                    yen(line.unit_price),
+                    yen(line.amount),
                     "課税" if line.taxable else "不課税",
                 )
             )
     pdf.ln(4)
 
-    pdf.set_font(FONT, size=10)
-    for label, amount in (
-        (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
-        (f"消費税（{rate}%）", invoice.tax),
-        ("不課税小計", invoice.non_taxable_subtotal),
-        ("合計", invoice.total),
-    ):
-        pdf.set_x(110)
-        pdf.cell(50, 7, label, border=1)
-        pdf.cell(
-            40, 7, f"{_yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-    pdf.ln(4)
+    totals_box(
+        pdf,
+        [
+            (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
+            (f"消費税（{rate}%）", invoice.tax),
+            ("不課税小計", invoice.non_taxable_subtotal),
+            ("合計", invoice.total),
+        ],
+    )
     pdf.set_font(FONT, size=8)
     notes = [
         f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。",
         "不課税（消費税の課税対象外）: 契約期間内の解除に係る料金、遅延損害金。",
-        f"お支払期限 {_day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
+        f"お支払期限 {day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
     ]
     notes += [f"お振込先 {account}" for account in details.accounts]
     if details.accounts:

@@ -25,6 +25,9 @@ from app.core.outage import install_outage_handler
 from app.core.settings import Settings, get_settings
 from app.core.validation import bind_business_window
 from app.customers.router import router as customers_router
+from app.einvoice.buyer_ids import freeze_before_change
+from app.einvoice.router import export_router as invoice_export_router
+from app.einvoice.router import router as einvoice_router
 from app.endings.router import router as endings_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
@@ -81,6 +84,7 @@ def create_app(
     app.state.settings = settings
     # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
     app.state.invoiced_through = latest_invoiced_month
+    app.state.before_customer_identifiers_change = freeze_before_change
     install_error_handlers(app)
     install_outage_handler(app)
     install_docs(app)
@@ -105,5 +109,7 @@ def create_app(
     app.include_router(charges_router)
     app.include_router(invoice_preview_router)
     app.include_router(billing_runs_router)
+    app.include_router(invoice_export_router)  # before /v1/invoices/{invoice_id}
     app.include_router(invoices_router)
+    app.include_router(einvoice_router)
     return app

@@ -14,6 +14,7 @@ from app.contracts.models import (
 )
 from app.core.models import Base
 from app.customers.models import Customer
+from app.einvoice.models import InvoiceBuyerIds, IssuedDocument
 from app.invoices.models import (
     BillingRun,
     CreditNote,
@@ -30,6 +31,8 @@ __all__ = [
     "CreditNote",
     "Invoice",
     "InvoiceLine",
+    "InvoiceBuyerIds",
+    "IssuedDocument",
     "NumberCounter",
     "Payment",
     "AuditRecord",

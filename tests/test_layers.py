@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),
     frozenset({"invoices"}),
-    frozenset({"changes", "endings", "onboarding"}),
+    frozenset({"changes", "einvoice", "endings", "onboarding"}),
     frozenset({"main", "models"}),
     frozenset({"cli", "migrations"}),
 )

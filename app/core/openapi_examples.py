@@ -61,6 +61,8 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
             "phone": "03-1234-5678",
             "postal_address": "〒100-0005 東京都千代田区丸の内1-1-1",
             "external_ref": "SF-0012345",
+            "corporate_number": "7123456789012",
+            "registration_number": "T7123456789012",
         }
     ],
     "CustomerUpdate": [{"billing_name": "株式会社サンプル商事 財務経理部", "phone": None}],
@@ -159,6 +161,9 @@ RESPONSE_EXAMPLES: dict[str, list[dict[str, Any]]] = {
             "phone": "03-1234-5678",
             "postal_address": "〒100-0005 東京都千代田区丸の内1-1-1",
             "external_ref": "SF-0012345",
+            "corporate_number": "7123456789012",
+            "registration_number": "T7123456789012",
+            "peppol_id": "0188:7123456789012",
             "version": 1,
             "created_at": "2026-11-20T10:15:00+09:00",
             "updated_at": "2026-11-20T10:15:00+09:00",

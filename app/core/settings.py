@@ -9,9 +9,23 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.corporate_numbers import (
+    PLACEHOLDER_REGISTRATION_NUMBER,
+    is_corporate_number,
+    is_registration_number,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/scms.db"
@@ -19,6 +33,18 @@ DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/scms.db"
 # on any machine without a system font (issue 9 §8).
 BUNDLED_INVOICE_FONT = Path(__file__).resolve().parents[1] / "invoices" / "fonts" / "ipaexg.ttf"
 _REGISTRATION_NUMBER = re.compile(r"^T\d{13}$")
+
+
+class BankAccount(BaseModel):
+    """A transfer account (振込先) printed on invoices and stated in their JP PINT XML."""
+
+    bank_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}$")]
+    bank_name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    branch_code: Annotated[str, StringConstraints(pattern=r"^[0-9]{3}$")]
+    branch_name: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    account_type: Literal["普通", "当座"] = "普通"
+    account_number: Annotated[str, StringConstraints(pattern=r"^[0-9]{7}$")]
+    account_holder: Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 class Settings(BaseSettings):
@@ -72,7 +98,23 @@ class Settings(BaseSettings):
     )
     bill_run_batch_size: int = Field(default=1000, ge=1, le=20000)
     issuer_name: str = "アルテリア・ネットワークス株式会社"
-    issuer_registration_number: str = "T0000000000000"
+    issuer_registration_number: str = PLACEHOLDER_REGISTRATION_NUMBER
+    # Issue 14 §2: the issuer as invoices and their JP PINT documents state it.
+    issuer_address: str = Field(default="", max_length=200, description="Issuer's address.")
+    issuer_telephone: str = Field(default="", max_length=40, description="Issuer's telephone.")
+    issuer_corporate_number: str | None = Field(
+        default=None,
+        description="法人番号 (Peppol endpoint, scheme 0188); default: the registration "
+        "number's 13 digits.",
+    )
+    issuer_bank_accounts: list[BankAccount] = Field(
+        default_factory=list, description="Transfer accounts (振込先), JSON."
+    )
+    # Issue 14 §2: development mode accepts the placeholder registration number.
+    env: Literal["development", "production"] = Field(
+        default="development",
+        description="`production` refuses the placeholder registration number.",
+    )
     invoice_font_path: Path = Field(
         default=BUNDLED_INVOICE_FONT,
         description="Japanese TrueType font embedded in invoice PDFs (default: the bundled one).",
@@ -97,7 +139,29 @@ class Settings(BaseSettings):
         # R-INV-2: a qualified invoice carries "T" followed by 13 digits.
         if not _REGISTRATION_NUMBER.match(value):
             raise ValueError("SCMS_ISSUER_REGISTRATION_NUMBER must be 'T' followed by 13 digits")
+        if value != PLACEHOLDER_REGISTRATION_NUMBER and not is_registration_number(value):
+            raise ValueError("SCMS_ISSUER_REGISTRATION_NUMBER: its check digit does not match")
         return value
+
+    @field_validator("issuer_corporate_number")
+    @classmethod
+    def _corporate_number(cls, value: str | None) -> str | None:
+        if value is not None and not is_corporate_number(value):
+            raise ValueError("SCMS_ISSUER_CORPORATE_NUMBER: 13 digits with a valid check digit")
+        return value
+
+    @model_validator(mode="after")
+    def _placeholder_only_in_development(self) -> Settings:
+        if self.env != "development" and self.uses_placeholder_issuer:
+            raise ValueError(
+                "SCMS_ISSUER_REGISTRATION_NUMBER is the placeholder T0000000000000: set the "
+                "real number, or SCMS_ENV=development"
+            )
+        return self
+
+    @property
+    def uses_placeholder_issuer(self) -> bool:
+        return self.issuer_registration_number == PLACEHOLDER_REGISTRATION_NUMBER
 
 
 @lru_cache

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
@@ -88,9 +88,18 @@ async def update_customer(
     clock: ClockDep,
     actor: Writer,
     response: Response,
+    request: Request,
     if_match: Annotated[str | None, Header(description="The ETag you read.")] = None,
 ) -> CustomerRead:
     """Only the fields sent change; null clears an optional field. With `If-Match`, a
     stale ETag is a 412 and nothing changes."""
-    customer = await service.update_customer(session, customer_id, data, if_match, actor, clock)
+    customer = await service.update_customer(
+        session,
+        customer_id,
+        data,
+        if_match,
+        actor,
+        clock,
+        before_identifiers_change=request.app.state.before_customer_identifiers_change,
+    )
     return _read(customer, response)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,12 @@ from app.core.sql import among
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
 from app.customers.schemas import CustomerCreate, CustomerUpdate
+
+IDENTIFIERS = ("corporate_number", "registration_number", "peppol_id")
+# Called before a customer's identifiers change. Issued documents keep the identifiers
+# they were issued under (issue 14 §4); that is the e-invoicing feature's business, a
+# layer above, so the application hands the hook in (app.state, set by app/main.py).
+IdentifiersHook = Callable[[AsyncSession, Customer], Awaitable[None]]
 
 
 def etag(customer: Customer) -> str:
@@ -99,6 +105,8 @@ async def update_customer(
     if_match: str | None,
     actor: Principal,
     clock: Clock,
+    *,
+    before_identifiers_change: IdentifiersHook | None = None,
 ) -> Customer:
     repo = CustomerRepository(session)
     customer = await repo.get(customer_id, for_update=True)
@@ -118,6 +126,10 @@ async def update_customer(
     before = snapshot(customer)
     if all(getattr(customer, k) == v for k, v in changes.items()):
         return customer
+    if before_identifiers_change is not None and any(
+        getattr(customer, k) != changes[k] for k in IDENTIFIERS if k in changes
+    ):
+        await before_identifiers_change(session, customer)
     for key, value in changes.items():
         setattr(customer, key, value)
     customer.version += 1

@@ -20,7 +20,14 @@ router = APIRouter(tags=["operations"])
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
     checks: dict[str, Any] = Field(
-        examples=[{"database": "ok", "migrations": {"current": ["0012"], "head": ["0012"]}}]
+        examples=[
+            {
+                "database": "ok",
+                "migrations": {"current": ["0012"], "head": ["0012"]},
+                "environment": "production",
+                "issuer_registration_number": "set",
+            }
+        ]
     )
 
 
@@ -56,6 +63,12 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = f"unreachable: {type(exc).__name__}"
         current = []
     checks["migrations"] = {"current": current, "head": heads}
+    # Issue 14 §2: say when the service runs in development mode on the placeholder number.
+    settings = request.app.state.settings
+    checks["environment"] = settings.env
+    checks["issuer_registration_number"] = (
+        "placeholder (development mode only)" if settings.uses_placeholder_issuer else "set"
+    )
     ready = checks["database"] == "ok" and current == heads
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},

@@ -36,6 +36,8 @@ class Invoice(CreatedAtMixin, Base):
         CheckConstraint("status IN ('issued', 'paid', 'void', 'credited')", name="status_known"),
         Index("ix_invoices_customer_id", "customer_id"),
         Index("ix_invoices_month", "month"),
+        # Issue 14 §5: the CSV index walks invoices by (issue date, number).
+        Index("ix_invoices_issued_on_number", "issued_on", "number"),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)

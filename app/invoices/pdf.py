@@ -1,8 +1,12 @@
 """The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
 
-Shows the issuer's name and registration number, the recipient (御中), the issue date, the
-service month, every line (item, description, quantity, unit price, amount, 課税/非課税),
-the 10 % taxable subtotal, the tax, the non-taxable subtotal, the total and the due date.
+Shows the issuer's name, registration number, address and telephone, the recipient (御中),
+the contract it bills (its id; the plan is a line), the issue date, the service month, every
+line (item, description, quantity with its unit, unit price, amount, 課税/不課税), the 10 % taxable
+subtotal, the tax, the out-of-scope (不課税) subtotal, the total, the due date, the
+transfer accounts (振込先) and page numbers. It is the document as issued (issue 14 §4):
+rendered once and stored, so it states nothing that changes later (payments, voids and
+credit notes are their own records).
 
 Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, shipped
 in ``app/invoices/fonts`` with its licence) is embedded as a subset with its Unicode map,
@@ -11,7 +15,8 @@ so the text can be searched and extracted. Its path is ``settings.invoice_font_p
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,9 +26,35 @@ from fpdf.fonts import FontFace
 
 from app.core.errors import AppError
 from app.invoices.receivables import InvoiceView
-from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
+from app.pricing.catalogue import (
+    CHARGE_KIND_NAMES,
+    DISPLAY_NAMES,
+    IDS_PER_UNIT,
+    PER_10_ID_ITEMS,
+)
 
 FONT = "ipaexg"
+
+
+@dataclass(frozen=True, slots=True)
+class PayDetails:
+    """Issue 14 §3: what a customer needs to pay from the invoice, beyond its stored row:
+    the issuer's address and contact and the transfer accounts (振込先, one line each). Read
+    once, when the PDF is first rendered and stored (§4)."""
+
+    issuer_address: str = ""
+    issuer_telephone: str = ""
+    accounts: tuple[str, ...] = ()
+
+
+class _Document(FPDF):
+    def footer(self) -> None:
+        # Issue 14 §3: page numbers, so a long invoice's pages stay in order.
+        self.set_y(-12)
+        self.set_font(FONT, size=8)
+        self.cell(0, 6, f"{self.page_no()} / {{nb}}", align=Align.C)
+
+
 _KIND_TITLES = {"monthly": "月額ご利用料金", "cancellation": "解約金", "other": "その他"}
 
 
@@ -31,11 +62,11 @@ class FontMissing(AppError):
     status, code, title = 503, "invoice_font_missing", "The invoice font is not installed"
 
 
-def _yen(amount: int) -> str:
+def yen(amount: int) -> str:
     return f"{amount:,}"
 
 
-def _day(d: date) -> str:
+def day(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
@@ -49,31 +80,73 @@ def item_name(item: str) -> str:
     return DISPLAY_NAMES.get(item) or CHARGE_KIND_NAMES.get(item) or item
 
 
-def _rate(text: str) -> str:
+def _quantity(item: str, quantity: int) -> str:
+    """Issue 14 §3: a per-10-IDs item says its unit (R-CAT-2)."""
+    if item in PER_10_ID_ITEMS:
+        return f"{quantity:,}（{IDS_PER_UNIT}ID単位）"
+    return f"{quantity:,}"
+
+
+def rate_text(text: str) -> str:
     return format(Decimal(text).normalize(), "f")
 
 
-def render(view: InvoiceView, font_path: Path) -> bytes:
-    """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+def new_document(font_path: Path, title: str, author: str, created: datetime) -> FPDF:
+    """An A4 document with the Japanese font and page numbers (503 without the font)."""
     if not font_path.is_file():
         raise FontMissing(
             f"The Japanese font {font_path} is missing; point SCMS_INVOICE_FONT_PATH at a "
             "TrueType font, or unset it to use the one shipped with scms.",
             font_path=str(font_path),
         )
-    invoice = view.invoice
-    rate = _rate(invoice.tax_rate_percent)
-    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.set_title(f"請求書 {invoice.number}")
-    pdf.set_author(invoice.issuer_name)
-    pdf.set_creation_date(invoice.created_at)  # the same invoice, the same document date
+    pdf = _Document(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(title)
+    pdf.set_author(author)
+    pdf.set_creation_date(created)  # the same document, the same document date
     pdf.add_font(FONT, "", str(font_path))
     pdf.set_auto_page_break(auto=True, margin=15)
+    return pdf
+
+
+def issuer_block(
+    pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
+) -> None:
+    """The right-hand block (document facts, then the issuer and its contact), then below."""
+    if details.issuer_address:
+        texts.append(details.issuer_address)
+    if details.issuer_telephone:
+        texts.append(f"TEL {details.issuer_telephone}")
+    pdf.set_xy(120, top)
+    for text in texts:
+        pdf.set_x(120)
+        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+
+
+def totals_box(pdf: FPDF, rows: list[tuple[str, int]]) -> None:
+    pdf.set_font(FONT, size=10)
+    for label, amount in rows:
+        pdf.set_x(110)
+        pdf.cell(50, 7, label, border=1)
+        pdf.cell(
+            40, 7, f"{yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+    pdf.ln(4)
+
+
+def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None) -> bytes:
+    """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+    invoice = view.invoice
+    details = details or PayDetails()
+    rate = rate_text(invoice.tax_rate_percent)
+    pdf = new_document(
+        font_path, f"請求書 {invoice.number}", invoice.issuer_name, invoice.created_at
+    )
     pdf.add_page()
 
     pdf.set_font(FONT, size=20)
-    title = "請求書" if invoice.status != "void" else "請求書（無効）"
-    pdf.cell(0, 12, title, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    # The document as issued (issue 14 §4): a later void or credit note is its own record.
+    pdf.cell(0, 12, "請求書", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(2)
 
     pdf.set_font(FONT, size=10)
@@ -83,26 +156,24 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
     pdf.set_font(FONT, size=10)
     pdf.ln(2)
     pdf.cell(
-        100, 6, f"ご請求金額 {_yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        100, 6, f"ご請求金額 {yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
-    pdf.cell(100, 6, f"お支払期限 {_day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.cell(100, 6, f"お支払期限 {day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(100, 5, f"ご契約番号 {invoice.contract_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
 
-    pdf.set_xy(120, top)
-    for text in (
+    issuer = [
         f"請求書番号 {invoice.number}",
-        f"発行日 {_day(invoice.issued_on)}",
+        f"発行日 {day(invoice.issued_on)}",
         f"対象期間 {_month(invoice.month)}（{_KIND_TITLES.get(invoice.kind, invoice.kind)}）",
         invoice.issuer_name,
         f"登録番号 {invoice.issuer_registration_number}",
-    ):
-        pdf.set_x(120)
-        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.set_y(max(left_end, pdf.get_y()) + 6)
+    ]
+    issuer_block(pdf, top, left_end, issuer, details)
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
-        col_widths=(88, 14, 28, 32, 18),
+        col_widths=(76, 26, 28, 32, 18),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "CENTER"),
         line_height=5,
         first_row_as_headings=True,
@@ -115,38 +186,32 @@ def render(view: InvoiceView, font_path: Path) -> bytes:
             table.row(
                 (
                     text,
-                    str(line.quantity),
-                    _yen(line.unit_price),
-                    _yen(line.amount),
-                    "課税" if line.taxable else "非課税",
+                    _quantity(line.item, line.quantity),
+                    yen(line.unit_price),
+                    yen(line.amount),
+                    "課税" if line.taxable else "不課税",
                 )
             )
     pdf.ln(4)
 
-    pdf.set_font(FONT, size=10)
-    for label, amount in (
-        (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
-        (f"消費税（{rate}%）", invoice.tax),
-        ("非課税小計", invoice.non_taxable_subtotal),
-        ("合計", invoice.total),
-    ):
-        pdf.set_x(110)
-        pdf.cell(50, 7, label, border=1)
-        pdf.cell(
-            40, 7, f"{_yen(amount)}円", border=1, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-    pdf.ln(4)
+    totals_box(
+        pdf,
+        [
+            (f"{rate}%対象 課税小計", invoice.taxable_subtotal),
+            (f"消費税（{rate}%）", invoice.tax),
+            ("不課税小計", invoice.non_taxable_subtotal),
+            ("合計", invoice.total),
+        ],
+    )
     pdf.set_font(FONT, size=8)
     notes = [
         f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。",
-        "非課税: 契約期間内の解除に係る料金、遅延損害金。",
-        f"お支払期限 {_day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
+        "不課税（消費税の課税対象外）: 契約期間内の解除に係る料金、遅延損害金。",
+        f"お支払期限 {day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
     ]
-    if view.credit_notes:
-        numbers = "、".join(note.number for note in view.credit_notes)
-        notes.append(f"本請求書には返還インボイス（{numbers}）が発行されています。")
-    if invoice.status == "void" and invoice.voided_on is not None:
-        notes.append(f"本請求書は{_day(invoice.voided_on)}に無効となりました。")
+    notes += [f"お振込先 {account}" for account in details.accounts]
+    if details.accounts:
+        notes.append(f"お振込の際は請求書番号 {invoice.number} をお書き添えください。")
     for text in notes:
         pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

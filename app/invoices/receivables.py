@@ -8,7 +8,7 @@ today after the due date), so no job has to flip it at midnight.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -150,12 +150,7 @@ async def list_views(
     if actor.role is Role.PORTAL:
         if filters.customer_id not in (None, actor.customer_id):
             return [], None
-        filters = InvoiceFilter(
-            contract_id=filters.contract_id,
-            customer_id=actor.customer_id,
-            month=filters.month,
-            status=filters.status,
-        )
+        filters = replace(filters, customer_id=actor.customer_id)
     repo = InvoiceRepository(session)
     invoices, cursor = await repo.page(filters, today, params)
     ids = [i.id for i in invoices]

@@ -6,12 +6,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, paginate
 from app.invoices.models import CreditNote, Invoice, InvoiceLine, Payment
+
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,31 @@ class InvoiceFilter:
     customer_id: str | None = None
     month: str | None = None
     status: str | None = None  # issued | overdue | paid | void | credited
+    found: DocumentSearch | None = None  # issue 14 §5
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentSearch:
+    """Issue 14 §5 (電子帳簿保存法: 可視性): issue dates, total range, recipient name."""
+
+    issued_from: date | None = None
+    issued_to: date | None = None
+    total_min: int | None = None
+    total_max: int | None = None
+    recipient: str | None = None  # the recipient's name contains it (any case)
+
+    def apply(self, stmt: _S, issued_on: Any, total: Any, recipient_name: Any) -> _S:
+        if self.issued_from is not None:
+            stmt = stmt.where(issued_on >= self.issued_from)
+        if self.issued_to is not None:
+            stmt = stmt.where(issued_on <= self.issued_to)
+        if self.total_min is not None:
+            stmt = stmt.where(total >= self.total_min)
+        if self.total_max is not None:
+            stmt = stmt.where(total <= self.total_max)
+        if self.recipient:
+            stmt = stmt.where(recipient_name.icontains(self.recipient, autoescape=True))
+        return stmt
 
 
 class InvoiceRepository:
@@ -48,6 +76,10 @@ class InvoiceRepository:
             stmt = stmt.where(Invoice.status == "issued", Invoice.due_on >= today)
         elif filters.status is not None:
             stmt = stmt.where(Invoice.status == filters.status)
+        if filters.found is not None:
+            stmt = filters.found.apply(
+                stmt, Invoice.issued_on, Invoice.total, Invoice.recipient_name
+            )
         return await paginate(
             self.session, stmt, keys=[Invoice.id], key_of=lambda i: [i.id], params=params
         )

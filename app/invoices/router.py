@@ -1,14 +1,13 @@
-"""Invoices (API.md "Billing"): reading them, their PDF, payments, void, credit notes and
+"""Invoices (API.md "Billing"): reading them, payments, void, credit notes and
 late charges. Admin, operator and CRM keys read every invoice, a portal key only its
 customer's (another's is a 404); payments, voids and credit notes are operator work."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
@@ -18,7 +17,7 @@ from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
-from app.invoices import credit_notes, late_charges, payments, pdf, receivables
+from app.invoices import credit_notes, late_charges, payments, receivables
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import (
     CreditNoteCreate,
@@ -32,6 +31,7 @@ from app.invoices.schemas import (
     PaymentResult,
     VoidRequest,
 )
+from app.invoices.search import DocumentSearchDep
 
 router = APIRouter(prefix="/v1/invoices", tags=["invoices"])
 InvoiceID = Annotated[str, Path(max_length=40)]
@@ -50,14 +50,17 @@ async def list_invoices(
     clock: ClockDep,
     page: PageParamsDep,
     actor: Reader,
+    found: DocumentSearchDep,
     contract_id: Annotated[str | None, Query(max_length=40)] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     month: Annotated[BusinessMonth | None, Query(description="`YYYY-MM`.")] = None,
     status: Annotated[InvoiceStatus | None, Query(description="`overdue` is derived.")] = None,
 ) -> Page[InvoiceRead]:
-    """Newest first. A portal key sees only its own customer's invoices."""
+    """Newest first. A portal key sees only its own customer's invoices. Filters combine:
+    issue dates, total (tax included) and recipient name (issue 14 §5)."""
     today = clock.today()
-    filters = InvoiceFilter(contract_id, customer_id, month, status.value if status else None)
+    status_value = status.value if status else None
+    filters = InvoiceFilter(contract_id, customer_id, month, status_value, found)
     views, cursor = await receivables.list_views(session, filters, actor, today, page)
     return Page(items=[receivables.to_read(v, today) for v in views], next_cursor=cursor)
 
@@ -74,33 +77,6 @@ async def get_invoice(
     """The invoice with its lines, tax, payments and balance, and its `ETag`; `overdue`
     is derived from today."""
     return _read(await receivables.get_view(session, invoice_id, actor), clock.today(), response)
-
-
-@router.get(
-    "/{invoice_id}/pdf",
-    operation_id="invoices-pdf",
-    summary="Download an invoice as PDF",
-    response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "適格請求書 (PDF)",
-        }
-    },
-)
-async def get_invoice_pdf(
-    invoice_id: InvoiceID, request: Request, session: SessionDep, actor: Reader
-) -> Response:
-    """The 適格請求書 as a PDF, the Japanese font embedded."""
-    view = await receivables.get_view(session, invoice_id, actor)
-    font = request.app.state.settings.invoice_font_path
-    body = await asyncio.to_thread(pdf.render, view, font)
-    filename = f"{view.invoice.number}.pdf"
-    return Response(
-        body,
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{filename}"'},
-    )
 
 
 @router.get(

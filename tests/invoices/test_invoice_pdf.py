@@ -15,7 +15,7 @@ from pypdf.generic import ArrayObject, DictionaryObject
 from app.auth.roles import Role
 from app.core.clock import FixedClock
 from tests.conftest import KeyFactory
-from tests.invoices.receivables_support import example_a_june, pay_ok
+from tests.invoices.receivables_support import example_a_june, monthly_invoice, pay_ok
 from tests.support.databases import BoundDatabase
 
 Headers = dict[str, str]
@@ -67,7 +67,7 @@ async def test_pdf_is_a_qualified_invoice_with_extractable_text_r_inv_2(
         "643,000円",
         "消費税（10%）",
         "64,300円",
-        "非課税小計",
+        "不課税小計",
         "合計",
         "707,300円",
     ):
@@ -88,7 +88,8 @@ async def test_pdf_marks_non_taxable_lines(
     july = await monthly_invoice(database, clock, contract, "2026-07")
     text = text_of((await client.get(f"/v1/invoices/{july}/pdf", headers=admin)).content)
     assert "遅延損害金" in text
-    assert "非課税" in text
+    assert "不課税" in text  # issue 14 §3: out of scope, not exempt
+    assert "非課税" not in text
     assert "2,809" in text
     assert "105,109円" in text  # 93,000 + 9,300 + 2,809
 
@@ -104,13 +105,18 @@ async def test_pdf_for_portal_and_a_clear_error_without_the_font(
 ) -> None:
     contract, invoice_id = await example_a_june(client, admin, database, clock)
     portal = await make_key(Role.PORTAL, customer_id=contract["customer_id"])
-    assert (await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=portal)).status_code == 200
+    first = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=portal)
+    assert first.status_code == 200
     partner = await make_key(Role.PARTNER)
     assert (await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=partner)).status_code == 403
+    july = await monthly_invoice(database, clock, contract, "2026-07")
     app.state.settings = app.state.settings.model_copy(
         update={"invoice_font_path": tmp_path / "missing.ttf"}
     )
-    response = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=admin)
+    # Issue 14 §4: a PDF once rendered is stored and needs the font no more.
+    again = await client.get(f"/v1/invoices/{invoice_id}/pdf", headers=admin)
+    assert (again.status_code, again.content) == (200, first.content)
+    response = await client.get(f"/v1/invoices/{july}/pdf", headers=admin)
     assert response.status_code == 503
     assert response.json()["code"] == "invoice_font_missing"
 

@@ -166,6 +166,27 @@ _HTTP_CODES = {
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's only 400: a body its JSON parser gave up on (nested deeper than the
+        # parser recurses, say). Invalid input like any other: 422, as documented.
+        return problem(
+            request,
+            status=422,
+            code="validation_error",
+            title="The request is not valid",
+            detail="The body could not be parsed as JSON: it is nested too deeply or is "
+            "not JSON text.",
+            extra={
+                "errors": [
+                    {
+                        "field": "body",
+                        "in": "body",
+                        "message": "could not be parsed as JSON (nested too deeply?)",
+                        "type": "json_invalid",
+                    }
+                ]
+            },
+        )
     code, title = _HTTP_CODES.get(exc.status_code, ("http_error", "HTTP error"))
     detail = exc.detail if isinstance(exc.detail, str) else title
     if exc.status_code == 404 and detail == "Not Found":

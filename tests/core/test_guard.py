@@ -297,3 +297,22 @@ async def test_issue_9_s5_a_post_without_a_body_needs_no_content_type(
     contract_id = response.json()["id"]
     response = await client.post(f"/v1/contracts/{contract_id}/withdraw", headers=admin)
     assert response.status_code != 415, response.text
+
+
+async def test_issue_9_s5_json_nested_too_deeply_is_a_documented_422_not_400(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Under the size limit, 100,000 nested arrays (or objects around a NUL) are more than
+    the JSON parser recurses: FastAPI answered a bare 400, which no operation documents.
+    Invalid input like any other: 422 validation_error, and nothing is stored."""
+    headers = {**admin, "content-type": "application/json"}
+    before = await _customer_count(client, admin)
+    for raw in (
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 50_000 + b'"\\u0000"' + b"}" * 50_000,
+    ):
+        response = await client.post("/v1/customers", content=raw, headers=headers)
+        body = _problem(response, 422, "validation_error")
+        assert body["errors"][0]["type"] == "json_invalid"
+        assert "nested too deeply" in body["detail"]
+    assert await _customer_count(client, admin) == before

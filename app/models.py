@@ -15,6 +15,7 @@ from app.contracts.models import (
 from app.core.models import Base
 from app.customers.models import Customer
 from app.einvoice.models import InvoiceBuyerIds, IssuedDocument
+from app.events.models import Event
 from app.invoices.models import (
     BillingRun,
     CreditNote,
@@ -42,6 +43,7 @@ __all__ = [
     "ContractEvent",
     "ContractOption",
     "Customer",
+    "Event",
     "LicenceChange",
     "OnboardingInspection",
     "OnboardingMilestone",

@@ -18,7 +18,7 @@ import pytest
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"pricing"}),
     frozenset({"core"}),
-    frozenset({"audit", "auth"}),
+    frozenset({"audit", "auth", "events"}),
     frozenset({"charges", "customers", "health", "price_books"}),
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),

@@ -21,6 +21,7 @@ from app.invoices.models import (
     CreditNote,
     Invoice,
     InvoiceLine,
+    IssuerSnapshot,
     NumberCounter,
     Payment,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceBuyerIds",
     "IssuedDocument",
+    "IssuerSnapshot",
     "NumberCounter",
     "Payment",
     "AuditRecord",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -86,16 +87,27 @@ async def customer_exists(session: AsyncSession, customer_id: str) -> bool:
     return await CustomerRepository(session).get(customer_id) is not None
 
 
-async def billing_names(session: AsyncSession, customer_ids: Sequence[str]) -> dict[str, str]:
-    """The invoice recipient name of each customer (R-INV-2)."""
+@dataclass(frozen=True, slots=True)
+class BillingRecipient:
+    """Whom an invoice is addressed to (R-INV-2) and the customer's own reference for it
+    (its ``external_ref``, printed on the invoice: issue 14 §3)."""
+
+    name: str
+    reference: str | None = None
+
+
+async def billing_recipients(
+    session: AsyncSession, customer_ids: Sequence[str]
+) -> dict[str, BillingRecipient]:
+    """Each customer's invoice recipient, in one query."""
     if not customer_ids:
         return {}
     rows = await session.execute(
-        select(Customer.id, Customer.billing_name).where(
+        select(Customer.id, Customer.billing_name, Customer.external_ref).where(
             among(session, Customer.id, sorted(set(customer_ids)))
         )
     )
-    return {customer_id: name for customer_id, name in rows}
+    return {customer_id: BillingRecipient(name, ref) for customer_id, name, ref in rows}
 
 
 async def update_customer(

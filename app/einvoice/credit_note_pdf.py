@@ -18,6 +18,7 @@ from app.invoices.models import CreditNote, Invoice
 from app.invoices.pdf import (
     FONT,
     PayDetails,
+    contract_facts,
     day,
     issuer_block,
     new_document,
@@ -50,6 +51,8 @@ def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDeta
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
+    for text in contract_facts(invoice):
+        pdf.multi_cell(100, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
     issuer = [
         f"返還請求書番号 {note.number}",

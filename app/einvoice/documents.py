@@ -1,12 +1,13 @@
 """From stored invoices and credit notes to JP PINT documents (issue 14 §1, §2).
 
 The seller is what the invoice recorded at issue (its name and registration number) and
-the issuer's settings (address, telephone, 法人番号, transfer accounts); without a
+the issuer's contact as it was at issue (address, telephone, 法人番号, transfer accounts:
+app/invoices/issuer.py); without a
 corporate number set, a corporation's registration number is ``T`` + its 法人番号, so the
 seller's Peppol endpoint (scheme 0188) and legal id are those 13 digits. The buyer is the
 recipient name the invoice recorded and the customer's identifiers (docs/decisions.md
-"JP PINT buyer address"). What the settings and the customer say is read once, when the
-document is first rendered and stored (app/einvoice/archive.py).
+"JP PINT buyer address"), as they were at issue. The document is rendered once, at the
+first request, and stored (app/einvoice/archive.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.core.settings import Settings
 from app.einvoice.categories import category_of
 from app.einvoice.jp_pint import (
     CORPORATE_NUMBER_SCHEME,
@@ -25,6 +25,7 @@ from app.einvoice.jp_pint import (
     PaymentAccount,
     Reference,
 )
+from app.invoices.issuer import IssuerContact
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
 from app.invoices.pdf import PayDetails
 from app.pricing.calendar import Month
@@ -33,7 +34,7 @@ from app.pricing.catalogue import CHARGE_KIND_NAMES, DISPLAY_NAMES
 
 @dataclass(frozen=True, slots=True)
 class IssuerDetails:
-    """What the settings say of the issuer beyond the invoice's stored name and number."""
+    """What the document states of the issuer beyond the invoice's stored name and number."""
 
     address: str = ""
     telephone: str = ""
@@ -41,18 +42,21 @@ class IssuerDetails:
     accounts: tuple[PaymentAccount, ...] = ()
 
 
-def issuer_details(settings: Settings) -> IssuerDetails:
-    types = {"普通": "1", "当座": "2"}
+_ACCOUNT_TYPES = {"普通": "1", "当座": "2"}
+
+
+def issuer_details(contact: IssuerContact) -> IssuerDetails:
+    """The issuer's contact as it was at issue (app/invoices/issuer.py), for the XML."""
     return IssuerDetails(
-        address=settings.issuer_address,
-        telephone=settings.issuer_telephone,
-        corporate_number=settings.issuer_corporate_number,
+        address=contact.address,
+        telephone=contact.telephone,
+        corporate_number=contact.corporate_number,
         accounts=tuple(
             PaymentAccount(
-                f"{a.bank_code}:{a.branch_code}:{types[a.account_type]}:{a.account_number}",
+                f"{a.bank_code}:{a.branch_code}:{_ACCOUNT_TYPES[a.account_type]}:{a.account_number}",
                 a.account_holder,
             )
-            for a in settings.issuer_bank_accounts
+            for a in contact.accounts
         ),
     )
 
@@ -167,14 +171,14 @@ def credit_note_document(
     )
 
 
-def pay_details(settings: Settings) -> PayDetails:
-    """Issue 14 §3: the issuer's contact and 振込先 for the PDF."""
+def pay_details(contact: IssuerContact) -> PayDetails:
+    """Issue 14 §3: the issuer's contact and 振込先 for the PDF, as they were at issue."""
     return PayDetails(
-        issuer_address=settings.issuer_address,
-        issuer_telephone=settings.issuer_telephone,
+        issuer_address=contact.address,
+        issuer_telephone=contact.telephone,
         accounts=tuple(
             f"{a.bank_name}（{a.bank_code}） {a.branch_name}（{a.branch_code}） "
             f"{a.account_type} {a.account_number} {a.account_holder}"
-            for a in settings.issuer_bank_accounts
+            for a in contact.accounts
         ),
     )

@@ -32,6 +32,7 @@ from app.einvoice.documents import (
     pay_details,
 )
 from app.invoices import pdf, receivables
+from app.invoices.issuer import contact_of
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.schemas import CreditNoteRead
 from app.invoices.search import DocumentSearchDep
@@ -76,8 +77,11 @@ async def get_invoice_jp_pint(
 
     async def render() -> bytes:
         ids = await buyer_ids_of(session, view.invoice)
-        issuer = issuer_details(request.app.state.settings)
-        return jp_pint.build(invoice_document(view.invoice, view.lines, ids, issuer))
+        contact = await contact_of(
+            session, view.invoice.issuer_snapshot_id, request.app.state.settings
+        )
+        document = invoice_document(view.invoice, view.lines, ids, issuer_details(contact))
+        return jp_pint.build(document)
 
     stored = await archive.fixed(
         session, "invoice", view.invoice.id, "jp-pint", MEDIA_TYPE, render, clock
@@ -119,8 +123,8 @@ async def get_credit_note_jp_pint(
 
     async def render() -> bytes:
         ids = await buyer_ids_of(session, invoice)
-        issuer = issuer_details(request.app.state.settings)
-        return jp_pint.build(credit_note_document(note, invoice, ids, issuer))
+        contact = await contact_of(session, note.issuer_snapshot_id, request.app.state.settings)
+        return jp_pint.build(credit_note_document(note, invoice, ids, issuer_details(contact)))
 
     stored = await archive.fixed(
         session, "credit_note", note.id, "jp-pint", MEDIA_TYPE, render, clock
@@ -216,8 +220,9 @@ async def get_credit_note_pdf(
     settings = request.app.state.settings
 
     async def render() -> bytes:
+        details = pay_details(await contact_of(session, note.issuer_snapshot_id, settings))
         return await asyncio.to_thread(
-            credit_note_pdf.render, note, invoice, settings.invoice_font_path, pay_details(settings)
+            credit_note_pdf.render, note, invoice, settings.invoice_font_path, details
         )
 
     stored = await archive.fixed(
@@ -248,7 +253,8 @@ async def get_invoice_pdf(
     settings = request.app.state.settings
 
     async def render() -> bytes:
-        details = pay_details(settings)
+        contact = await contact_of(session, view.invoice.issuer_snapshot_id, settings)
+        details = pay_details(contact)
         return await asyncio.to_thread(pdf.render, view, settings.invoice_font_path, details)
 
     stored = await archive.fixed(

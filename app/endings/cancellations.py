@@ -124,6 +124,7 @@ async def cancel(
             reason="契約者の責めによらない取消による一時金の返還（第9条4項）",
             clock=clock,
             actor=actor,
+            settings=settings,
         )
     before = snapshot(contract)
     contract.status = Status.CANCELLED.value

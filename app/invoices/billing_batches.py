@@ -21,11 +21,12 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.ids import new_id
 from app.core.settings import Settings
-from app.customers.service import billing_names
+from app.customers.service import billing_recipients
 from app.invoices.billing_runs_repository import BillingRunRepository
 from app.invoices.composition import INVOICE_COLUMNS, LINE_COLUMNS, Issuer, compose_rows
 from app.invoices.drafting import InvoiceDraft, draft_invoice, due_charges
 from app.invoices.issue_dates import due_on, scheduled_issue_on
+from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import BillingRun, Invoice, InvoiceLine
 from app.invoices.numbering import INVOICE_SERIES, allocate
 from app.price_books.service import load_price_books
@@ -114,6 +115,7 @@ class Runner:
         # date (migration 0006) resumes on the scheduled day, as it began.
         self.issued_on = run.issued_on or scheduled_issue_on(self.month, settings)
         self.due_on = due_on(self.issued_on, settings)
+        self.settings = settings
         self.issuer = Issuer(settings.issuer_name, settings.issuer_registration_number)
         self.clock = clock
         self.progress = progress
@@ -124,6 +126,11 @@ class Runner:
         self.next_analyze = 1
 
     async def run(self) -> None:
+        if not self.dry_run:
+            # Issue 14 §4: the issuer's contact and accounts as every invoice of the run
+            # states them, written (once) before the first batch refers to them.
+            async with self.database.sessionmaker() as session, session.begin():
+                self.issuer = await issuer_at_issue(session, self.settings, self.clock)
         async with self.database.sessionmaker() as session:
             self.books = await load_price_books(session)
             self.total = await count_billable(session, self.month)
@@ -267,7 +274,7 @@ class Runner:
         return result
 
     async def _issue(self, session: AsyncSession, drafts: Sequence[InvoiceDraft]) -> None:
-        recipients = await billing_names(session, [d.customer_id for d in drafts])
+        recipients = await billing_recipients(session, [d.customer_id for d in drafts])
         now = self.clock.now()
         invoices: list[tuple[Any, ...]] = []
         lines: list[tuple[Any, ...]] = []
@@ -284,10 +291,11 @@ class Runner:
                 month=month,
                 issued_on=self.issued_on,
                 due_on=self.due_on,
-                recipient_name=recipients[draft.customer_id],
+                recipient=recipients[draft.customer_id],
                 issuer=self.issuer,
                 tax_rate_percent=draft.tax_rate_percent,
                 lines=draft.lines,
+                license_ids=draft.license_ids,
                 billing_run_id=self.run_id,
                 created_at=now,
                 sums=draft.totals,

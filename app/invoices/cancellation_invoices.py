@@ -23,20 +23,23 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
 from app.auth.service import Principal
 from app.charges import service as charges
 from app.charges.models import Charge
+from app.contracts.models import Contract
 from app.core.clock import Clock
 from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
 from app.core.settings import Settings
-from app.customers.service import billing_names
+from app.customers.service import billing_recipients
 from app.invoices import credit_notes, numbering
-from app.invoices.composition import DraftLine, Issuer, compose
+from app.invoices.composition import DraftLine, compose
 from app.invoices.issue_dates import due_on
+from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.receivables import write_audit
 from app.invoices.repository import InvoiceRepository
@@ -76,7 +79,10 @@ async def issue_cancellation_invoice(
     month = Month.of(cancelled_on)
     book = (await load_price_books(session)).for_month(month)
     issued_on = clock.today()
-    recipients = await billing_names(session, [customer_id])
+    recipients = await billing_recipients(session, [customer_id])
+    applied_ids = await session.scalar(
+        select(Contract.license_ids).where(Contract.id == contract_id)
+    )
     (number,) = await numbering.allocate(session, numbering.INVOICE_SERIES, issued_on.year, 1)
     sources: Sequence[str | None] = list(charge_ids) or [None] * len(lines)
     invoice, rows = compose(
@@ -88,9 +94,11 @@ async def issue_cancellation_invoice(
         month=str(month),
         issued_on=issued_on,
         due_on=cancellation_due_on(issued_on, settings),
-        recipient_name=recipients[customer_id],
-        issuer=Issuer(settings.issuer_name, settings.issuer_registration_number),
+        recipient=recipients[customer_id],
+        issuer=await issuer_at_issue(session, settings, clock),
         tax_rate_percent=book.tax_rate_percent,
+        # Before the service starts, the IDs applied for (issue 14 §3).
+        license_ids=applied_ids,
         lines=[DraftLine(line, charge_id) for line, charge_id in zip(lines, sources, strict=True)],
         created_at=clock.now(),
     )
@@ -133,6 +141,7 @@ async def refund_paid_one_time(
     reason: str,
     clock: Clock,
     actor: Principal,
+    settings: Settings,
 ) -> list[CreditNote]:
     """Not at fault (Art. 9.4): credit notes refunding the paid one-time items."""
     billed = await charges.billed_of_kind(session, contract_id, ChargeKind.ONE_TIME)
@@ -154,5 +163,7 @@ async def refund_paid_one_time(
             if c.id not in done
         ]
         if refund:
-            issued.append(await credit_notes.issue(session, invoice, refund, reason, actor, clock))
+            issued.append(
+                await credit_notes.issue(session, invoice, refund, reason, actor, clock, settings)
+            )
     return issued

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from app.customers.service import BillingRecipient
 from app.invoices.models import Invoice, InvoiceLine
 from app.pricing.lines import ChargeLine, InvoiceTotals, totals
 
@@ -25,6 +26,9 @@ INVOICE_COLUMNS = (
     "recipient_name",
     "issuer_name",
     "issuer_registration_number",
+    "issuer_snapshot_id",
+    "recipient_reference",
+    "license_ids",
     "tax_rate_percent",
     "taxable_subtotal",
     "tax",
@@ -59,8 +63,12 @@ class DraftLine:
 
 @dataclass(frozen=True, slots=True)
 class Issuer:
+    """The issuer as the invoice records it; ``snapshot_id`` names its contact and
+    accounts at issue (app/invoices/issuer.py)."""
+
     name: str
     registration_number: str
+    snapshot_id: str | None = None
 
 
 def compose_rows(
@@ -73,10 +81,11 @@ def compose_rows(
     month: str,
     issued_on: date,
     due_on: date,
-    recipient_name: str,
+    recipient: BillingRecipient,
     issuer: Issuer,
     tax_rate_percent: Decimal,
     lines: Sequence[DraftLine],
+    license_ids: int | None = None,
     billing_run_id: str | None = None,
     created_at: datetime | None = None,
     sums: InvoiceTotals | None = None,
@@ -96,9 +105,12 @@ def compose_rows(
         month if kind == "monthly" else None,
         issued_on,
         due_on,
-        recipient_name,
+        recipient.name,
         issuer.name,
         issuer.registration_number,
+        issuer.snapshot_id,
+        recipient.reference,
+        license_ids,
         format(tax_rate_percent, "f"),
         sums.taxable_subtotal,
         sums.tax,
@@ -137,10 +149,11 @@ def compose(
     month: str,
     issued_on: date,
     due_on: date,
-    recipient_name: str,
+    recipient: BillingRecipient,
     issuer: Issuer,
     tax_rate_percent: Decimal,
     lines: Sequence[DraftLine],
+    license_ids: int | None = None,
     billing_run_id: str | None = None,
     created_at: datetime | None = None,
 ) -> tuple[Invoice, list[InvoiceLine]]:
@@ -154,10 +167,11 @@ def compose(
         month=month,
         issued_on=issued_on,
         due_on=due_on,
-        recipient_name=recipient_name,
+        recipient=recipient,
         issuer=issuer,
         tax_rate_percent=tax_rate_percent,
         lines=lines,
+        license_ids=license_ids,
         billing_run_id=billing_run_id,
         created_at=created_at,
     )

@@ -21,7 +21,9 @@ from app.auth.service import Principal
 from app.core.clock import Clock
 from app.core.errors import Unprocessable
 from app.core.ids import new_id
+from app.core.settings import Settings
 from app.invoices import numbering
+from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.receivables import (
     load,
@@ -105,6 +107,7 @@ async def issue(
     reason: str,
     actor: Principal,
     clock: Clock,
+    settings: Settings,
 ) -> CreditNote:
     """Issue a credit note on ``invoice`` (locked by the caller) and settle its status."""
     view = await view_of(session, invoice)
@@ -126,6 +129,8 @@ async def issue(
         total=sums.total,
         created_by=actor.key_id,
         created_at=clock.now(),
+        # Issue 14 §4: the issuer's contact and accounts as this note states them.
+        issuer_snapshot_id=(await issuer_at_issue(session, settings, clock)).snapshot_id,
     )
     session.add(note)
     before = snapshot(invoice)
@@ -161,7 +166,8 @@ async def create_credit_note(
     data: CreditNoteCreate,
     actor: Principal,
     clock: Clock,
+    settings: Settings,
 ) -> CreditNote:
     invoice = await load(session, invoice_id, actor, for_update=True)
     lines = [CreditLine(line.description, line.amount, line.taxable) for line in data.lines]
-    return await issue(session, invoice, lines, data.reason, actor, clock)
+    return await issue(session, invoice, lines, data.reason, actor, clock, settings)

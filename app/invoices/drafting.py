@@ -66,6 +66,8 @@ class InvoiceDraft:
     lines: tuple[DraftLine, ...]
     tax_rate_percent: Decimal
     totals: InvoiceTotals
+    # The licence IDs the month bills (issue 14 §3); None when it bills no months.
+    license_ids: int | None = None
 
     @property
     def charge_ids(self) -> list[str]:
@@ -110,6 +112,7 @@ def draft_invoice(
         lines=tuple(lines),
         tax_rate_percent=book.tax_rate_percent,
         totals=totals((d.line for d in lines), book.tax_rate_percent),
+        license_ids=subject.timeline.license_ids_in(month),
     )
 
 

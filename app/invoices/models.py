@@ -21,6 +21,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.core.models import Base, CreatedAtMixin, IdColumn, Timestamp
 
 
+class IssuerSnapshot(CreatedAtMixin, Base):
+    """The issuer's contact and transfer accounts as documents state them (issue 14 §4).
+
+    Its id is the SHA-256 of its canonical JSON, so a run of 100,000 invoices under the
+    same settings shares one row; a row is never changed (a new address is a new row).
+    """
+
+    __tablename__ = "issuer_snapshots"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
 class Invoice(CreatedAtMixin, Base):
     """An issued invoice (R-INV-1 … R-INV-4). Never changed after issue except its
     payment state; corrected by credit notes or voided while unpaid."""
@@ -52,6 +65,15 @@ class Invoice(CreatedAtMixin, Base):
     recipient_name: Mapped[str] = mapped_column(String(200), nullable=False)
     issuer_name: Mapped[str] = mapped_column(String(200), nullable=False)
     issuer_registration_number: Mapped[str] = mapped_column(String(14), nullable=False)
+    # Issue 14 §4: the issuer's contact and accounts as they were at issue (NULL: issued
+    # before migration 0014; its documents took the settings at their first rendering).
+    issuer_snapshot_id: Mapped[str | None] = mapped_column(
+        ForeignKey("issuer_snapshots.id"), nullable=True
+    )
+    # Issue 14 §3: the customer's own reference (external_ref) and the licence IDs the
+    # invoice bills, as they were at issue.
+    recipient_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    license_ids: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tax_rate_percent: Mapped[str] = mapped_column(String(16), nullable=False)
     taxable_subtotal: Mapped[int] = mapped_column(BigInteger, nullable=False)
     tax: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -124,6 +146,10 @@ class CreditNote(CreatedAtMixin, Base):
     non_taxable_subtotal: Mapped[int] = mapped_column(BigInteger, nullable=False)
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_by: Mapped[str] = mapped_column(String(40), nullable=False)
+    # Issue 14 §4: the issuer's contact and accounts when the credit note was issued.
+    issuer_snapshot_id: Mapped[str | None] = mapped_column(
+        ForeignKey("issuer_snapshots.id"), nullable=True
+    )
 
 
 class BillingRun(Base):

@@ -1,7 +1,8 @@
 """The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
 
 Shows the issuer's name, registration number, address and telephone, the recipient (御中),
-the contract it bills (its id; the plan is a line), the issue date, the service month, every
+the contract it bills (its id and licence IDs; the plan is a line), the customer's own
+reference (its external_ref), the issue date, the service month, every
 line (item, description, quantity with its unit, unit price, amount, 課税/不課税), the 10 % taxable
 subtotal, the tax, the out-of-scope (不課税) subtotal, the total, the due date, the
 transfer accounts (振込先) and page numbers. It is the document as issued (issue 14 §4):
@@ -25,6 +26,7 @@ from fpdf.enums import Align, XPos, YPos
 from fpdf.fonts import FontFace
 
 from app.core.errors import AppError
+from app.invoices.models import Invoice
 from app.invoices.receivables import InvoiceView
 from app.pricing.catalogue import (
     CHARGE_KIND_NAMES,
@@ -108,6 +110,16 @@ def new_document(font_path: Path, title: str, author: str, created: datetime) ->
     return pdf
 
 
+def contract_facts(invoice: Invoice) -> list[str]:
+    """The contract the invoice bills and the customer's own reference, as at issue."""
+    facts = [f"ご契約番号 {invoice.contract_id}"]
+    if invoice.license_ids is not None:
+        facts.append(f"ライセンスID数 {invoice.license_ids:,}ID")
+    if invoice.recipient_reference:
+        facts.append(f"お客様管理番号 {invoice.recipient_reference}")
+    return facts
+
+
 def issuer_block(
     pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
 ) -> None:
@@ -159,7 +171,8 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
         100, 6, f"ご請求金額 {yen(invoice.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT
     )
     pdf.cell(100, 6, f"お支払期限 {day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.multi_cell(100, 5, f"ご契約番号 {invoice.contract_id}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for text in contract_facts(invoice):
+        pdf.multi_cell(100, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     left_end = pdf.get_y()
 
     issuer = [

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.contracts.billing import subject as billing_subject
 from app.contracts.models import Contract
 from app.core.settings import Settings
-from app.customers.service import billing_names
+from app.customers.service import billing_recipients
 from app.invoices.billing_schemas import (
     InvoicePreviewRead,
     PreviewIssuer,
@@ -92,7 +92,8 @@ async def preview(
         and (timeline.last_month is None or month <= timeline.last_month)
     )
     issued_on, due_on = invoice_dates(month, today, settings)
-    recipient = (await billing_names(session, [contract.customer_id]))[contract.customer_id]
+    recipients = await billing_recipients(session, [contract.customer_id])
+    recipient = recipients[contract.customer_id].name
     lines: list[PreviewLine] = []
     tax_rate = books.for_month(month).tax_rate_percent
     taxable = tax = non_taxable = total = 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
@@ -155,7 +155,10 @@ async def create_credit_note(
     session: SessionDep,
     clock: ClockDep,
     actor: Operator,
+    request: Request,
 ) -> CreditNoteRead:
     """A 返還インボイス: tax once per note; never more than the invoice bore (R-INV-4)."""
-    note = await credit_notes.create_credit_note(session, invoice_id, data, actor, clock)
+    note = await credit_notes.create_credit_note(
+        session, invoice_id, data, actor, clock, request.app.state.settings
+    )
     return CreditNoteRead.model_validate(note)

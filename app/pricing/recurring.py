@@ -228,6 +228,29 @@ class ServiceTimeline:
             ids = quantity
         return ids
 
+    def license_ids_in(self, month: Month) -> int | None:
+        """The licence IDs ``month`` bills: the highest quantity in effect on one of its
+        service days, as R-CAT-2 bills them (the invoice states it, issue 14 §3); None
+        outside the billing months."""
+        lo, hi = max(month.first_day, self.service_start_on), month.last_day
+        if self.service_end_on is not None and hi > self.service_end_on:
+            hi = self.service_end_on
+        if hi < lo:
+            return None
+        start = self.service_start_on
+        at_start = [ids for on, ids in self.licence_changes if on <= start][-1]
+        highest = 0
+        for on, ids in (
+            (start, at_start),
+            *((on, i) for on, i in self.licence_changes if on > start),
+        ):
+            if on > hi:
+                break
+            # As _billing_key: a change before the window supersedes; within it, the highest
+            # (a decrease's effective day still bills the removed IDs).
+            highest = ids if on < lo else max(highest, ids)
+        return highest
+
     def options_on(self, d: date) -> frozenset[str]:
         """The monthly options from ``d`` on (an option removed effective ``d`` is gone)."""
         return frozenset(

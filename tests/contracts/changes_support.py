@@ -18,6 +18,7 @@ from app.charges.models import Charge
 from app.contracts.models import ContractEvent
 from app.core.clock import FixedClock
 from app.core.ids import new_id
+from app.customers.service import BillingRecipient
 from app.invoices import numbering
 from app.invoices.composition import DraftLine, Issuer, compose
 from app.pricing.calendar import Month
@@ -130,7 +131,7 @@ async def invoice_month(
             month=month,
             issued_on=issued_on,
             due_on=following.last_day,
-            recipient_name="株式会社サンプル 経理部",
+            recipient=BillingRecipient("株式会社サンプル 経理部"),
             issuer=ISSUER,
             tax_rate_percent=Decimal(10),
             lines=[DraftLine(line)],

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.charges.repository import ChargeRepository
 from app.core.clock import FixedClock
 from app.core.ids import new_id
+from app.customers.service import BillingRecipient
 from app.invoices import numbering
 from app.invoices.composition import DraftLine, Issuer, compose
 from app.price_books.service import load_price_books
@@ -64,7 +65,7 @@ async def issue_invoice(
         month=month,
         issued_on=issued_on,
         due_on=due_on,
-        recipient_name=recipient_name,
+        recipient=BillingRecipient(recipient_name),
         issuer=ISSUER,
         tax_rate_percent=Decimal(10),
         lines=drafts,

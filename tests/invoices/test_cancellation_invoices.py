@@ -182,6 +182,7 @@ async def test_not_at_fault_refunds_paid_one_time_items_once_art_9_4(
     database: BoundDatabase,
     session: AsyncSession,
     clock: FixedClock,
+    settings: Settings,
 ) -> None:
     contract, invoice_id = await example_a_june(client, admin, database, clock)
     await pay_ok(client, admin, invoice_id, "2026-07-20", 707_300)
@@ -191,6 +192,7 @@ async def test_not_at_fault_refunds_paid_one_time_items_once_art_9_4(
         reason="当社都合による取消",
         clock=clock,
         actor=OPERATOR,
+        settings=settings,
     )
     await session.commit()
     (note,) = notes
@@ -198,7 +200,12 @@ async def test_not_at_fault_refunds_paid_one_time_items_once_art_9_4(
     assert (note.taxable_subtotal, note.tax, note.total) == (550_000, 55_000, 605_000)
     assert note.lines[0]["amount"] == 550_000
     again = await refund_paid_one_time(
-        session, contract_id=contract["id"], reason="retry", clock=clock, actor=OPERATOR
+        session,
+        contract_id=contract["id"],
+        reason="retry",
+        clock=clock,
+        actor=OPERATOR,
+        settings=settings,
     )
     assert again == []
     body = (await client.get(f"/v1/invoices/{invoice_id}", headers=admin)).json()
@@ -211,9 +218,15 @@ async def test_unpaid_one_time_items_are_not_refunded(
     database: BoundDatabase,
     session: AsyncSession,
     clock: FixedClock,
+    settings: Settings,
 ) -> None:
     contract, _ = await example_a_june(client, admin, database, clock)
     notes = await refund_paid_one_time(
-        session, contract_id=contract["id"], reason="x", clock=clock, actor=OPERATOR
+        session,
+        contract_id=contract["id"],
+        reason="x",
+        clock=clock,
+        actor=OPERATOR,
+        settings=settings,
     )
     assert notes == []

@@ -25,6 +25,7 @@ from app.invoices.models import (
     Payment,
 )
 from app.price_books.models import PriceBookVersion
+from app.sandbox.models import SandboxClock
 
 __all__ = [
     "ApiKey",
@@ -48,5 +49,6 @@ __all__ = [
     "OnboardingInspection",
     "OnboardingMilestone",
     "PriceBookVersion",
+    "SandboxClock",
     "Suspension",
 ]

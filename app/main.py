@@ -37,6 +37,8 @@ from app.invoices.router import router as invoices_router
 from app.onboarding.router import router as onboarding_router
 from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
+from app.sandbox.clock import sandbox_clock
+from app.sandbox.router import router as sandbox_router
 
 API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
@@ -85,6 +87,9 @@ def create_app(
     # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
     app.state.invoiced_through = latest_invoiced_month
     app.state.before_customer_identifiers_change = freeze_before_change
+    if settings.sandbox:
+        # Issue 15: every request reads today from the sandbox clock's stored offset.
+        app.state.resolve_clock = sandbox_clock
     install_error_handlers(app)
     install_outage_handler(app)
     install_docs(app)
@@ -112,4 +117,5 @@ def create_app(
     app.include_router(invoice_export_router)  # before /v1/invoices/{invoice_id}
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
+    app.include_router(sandbox_router)
     return app

@@ -26,6 +26,7 @@ from app.invoices.models import (
     Payment,
 )
 from app.price_books.models import PriceBookVersion
+from app.sandbox.models import SandboxClock
 
 __all__ = [
     "ApiKey",
@@ -50,5 +51,6 @@ __all__ = [
     "OnboardingInspection",
     "OnboardingMilestone",
     "PriceBookVersion",
+    "SandboxClock",
     "Suspension",
 ]

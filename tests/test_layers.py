@@ -24,6 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"contracts"}),
     frozenset({"invoices"}),
     frozenset({"changes", "einvoice", "endings", "onboarding"}),
+    frozenset({"sandbox"}),
     frozenset({"main", "models"}),
     frozenset({"cli", "migrations"}),
 )

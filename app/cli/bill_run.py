@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from app.cli.clock import command_clock
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
@@ -100,7 +101,7 @@ def bill_run(
                 billing_month,
                 dry_run=dry_run,
                 settings=settings,
-                clock=SystemClock(),
+                clock=await command_clock(database, settings),
                 created_by="cli",
                 progress=advance,
                 issued_on=issue_date,

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.cli.clock import command_clock
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.settings import get_settings
@@ -20,9 +21,9 @@ contracts = typer.Typer(help="Jobs over contracts.", no_args_is_help=True)
 console = Console()
 
 
-def _parse_day(value: str | None) -> date:
+def _parse_day(value: str | None) -> date | None:
     if value is None:
-        return SystemClock().today()
+        return None  # today, from the command's clock
     try:
         day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError as exc:
@@ -42,14 +43,17 @@ def roll_command(
     """Record renewals and terminations whose dates have passed (idempotent, daily)."""
     day = _parse_day(as_of)
 
-    async def main() -> RollResult:
-        database = Database(engine_from_settings(get_settings(), pool_size=1))
+    async def main() -> tuple[date, RollResult]:
+        settings = get_settings()
+        database = Database(engine_from_settings(settings, pool_size=1))
         try:
-            return await roll(database, day, SystemClock())
+            clock = await command_clock(database, settings)
+            as_of_day = day or clock.today()
+            return as_of_day, await roll(database, as_of_day, clock)
         finally:
             await database.dispose()
 
-    result = asyncio.run(main())
+    day, result = asyncio.run(main())
     table = Table("as of", "active contracts", "renewals recorded", "terminations recorded")
     table.add_row(str(day), str(result.contracts), str(result.renewed), str(result.terminated))
     console.print(table)

@@ -91,6 +91,8 @@ def serve(
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Listening on {listen_url(bind_host, bind_port)}", highlight=False)
     console.print(f"API docs: {listen_url(bind_host, bind_port, browse=True)}/docs")
+    if settings.sandbox:
+        console.print("Sandbox: on (SCMS_SANDBOX): PUT /v1/sandbox/clock moves today forward")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
     console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
     uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")

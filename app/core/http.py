@@ -9,8 +9,14 @@ from fastapi import Depends, Request
 from app.core.clock import Clock
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
+    """The request's clock: the application's, or, in a sandbox (issue 15), the one the
+    application resolves for each request (the real clock plus the stored offset)."""
     clock: Clock = request.app.state.clock
+    resolve = getattr(request.app.state, "resolve_clock", None)
+    if resolve is not None:
+        resolved: Clock = await resolve(request.app.state.database, clock)
+        return resolved
     return clock
 
 

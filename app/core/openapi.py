@@ -80,6 +80,12 @@ TAGS: list[dict[str, str]] = [
         "description": "Qualified invoices (適格請求書) and their PDFs, payments, voids, "
         "credit notes (返還インボイス) and late charges.",
     },
+    {
+        "name": "sandbox",
+        "description": "Sandbox deployments only (`SCMS_SANDBOX=true`; 404 otherwise): move "
+        "today forward and watch renewals, terminations, bill runs and overdue invoices "
+        "happen, to rehearse an integration.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

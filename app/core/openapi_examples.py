@@ -149,6 +149,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
             "lines": [{"description": "サービス停止に伴う減額", "amount": 23_000, "taxable": True}],
         }
     ],
+    "SandboxClockMove": [{"today": "2028-01-02"}],
 }
 
 RESPONSE_EXAMPLES: dict[str, list[dict[str, Any]]] = {

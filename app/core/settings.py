@@ -110,6 +110,12 @@ class Settings(BaseSettings):
     issuer_bank_accounts: list[BankAccount] = Field(
         default_factory=list, description="Transfer accounts (振込先), JSON."
     )
+    # Issue 15: a sandbox deployment whose "today" integrators may move forward.
+    sandbox: bool = Field(
+        default=False,
+        description="Sandbox mode: GET|PUT /v1/sandbox/clock move today forward (never in "
+        "production).",
+    )
     # Issue 14 §2: development mode accepts the placeholder registration number.
     env: Literal["development", "production"] = Field(
         default="development",
@@ -157,6 +163,13 @@ class Settings(BaseSettings):
                 "SCMS_ISSUER_REGISTRATION_NUMBER is the placeholder T0000000000000: set the "
                 "real number, or SCMS_ENV=development"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _no_sandbox_in_production(self) -> Settings:
+        # Issue 15: moving "today" in production would issue real invoices early.
+        if self.env == "production" and self.sandbox:
+            raise ValueError("SCMS_SANDBOX=true is refused with SCMS_ENV=production")
         return self
 
     @property

@@ -26,6 +26,7 @@ class Readiness(BaseModel):
                 "migrations": {"current": ["0012"], "head": ["0012"]},
                 "environment": "production",
                 "issuer_registration_number": "set",
+                "sandbox": "off",
             }
         ]
     )
@@ -69,6 +70,8 @@ async def readyz(request: Request) -> JSONResponse:
     checks["issuer_registration_number"] = (
         "placeholder (development mode only)" if settings.uses_placeholder_issuer else "set"
     )
+    # Issue 15: a sandbox's today may be moved; say so where operators look.
+    checks["sandbox"] = "on" if settings.sandbox else "off"
     ready = checks["database"] == "ok" and current == heads
     return JSONResponse(
         {"status": "ready" if ready else "not_ready", "checks": checks},

@@ -1,7 +1,7 @@
 """sandbox clock
 
 Revision ID: 0015_sandbox_clock
-Revises: 0010_events
+Revises: 0014_issuer_at_issue
 Create Date: 2026-12-02 01:40:00+00:00
 
 Issue 15: the sandbox clock's offset, one row shared by every process.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_sandbox_clock"
-down_revision: str | None = "0010_events"
+down_revision: str | None = "0014_issuer_at_issue"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

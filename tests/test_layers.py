@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"contracts"}),
     frozenset({"invoices"}),
     frozenset({"changes", "einvoice", "endings", "onboarding"}),
-    frozenset({"main", "models"}),
+    frozenset({"main", "models", "worker"}),
     frozenset({"cli", "migrations"}),
 )
 LAYER_OF = {package: n for n, layer in enumerate(LAYERS, start=1) for package in layer}

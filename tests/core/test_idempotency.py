@@ -69,9 +69,7 @@ async def test_the_same_key_with_another_body_is_422_idempotency_key_reused(
 ) -> None:
     headers = _with_key(admin, "k-reused")
     assert (await client.post("/v1/customers", json=customer_body(), headers=headers)).is_success
-    other = await client.post(
-        "/v1/customers", json=customer_body(name="別会社"), headers=headers
-    )
+    other = await client.post("/v1/customers", json=customer_body(name="別会社"), headers=headers)
     assert other.status_code == 422
     assert other.headers["content-type"].startswith("application/problem+json")
     problem = other.json()
@@ -239,7 +237,8 @@ async def test_a_malformed_key_is_422(
     response = await client.post(
         "/v1/customers",
         json=customer_body(),
-        headers={**admin, "Idempotency-Key": key.encode()},
+        headers=[(k.encode(), v.encode()) for k, v in admin.items()]
+        + [(b"Idempotency-Key", key.encode())],
     )
     assert response.status_code == 422
     assert response.json()["code"] == "invalid_idempotency_key"

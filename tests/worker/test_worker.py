@@ -17,6 +17,7 @@ from app.core.jobs import Job
 from app.core.settings import Settings
 from app.worker import runner
 from app.worker.runner import Worker
+from app.worker.tasks import Periodic
 from tests.invoices.billing_steps import active_contract, start_run
 from tests.support.databases import BoundDatabase
 
@@ -167,7 +168,7 @@ async def test_the_worker_runs_its_periodic_tasks_until_stopped(
         _settings(settings),
         clock,
         handlers={},
-        periodic=(runner.Periodic("tick", 3600, tick),),
+        periodic=(Periodic("tick", 3600, tick),),
     )
     running = asyncio.create_task(worker.run())
     for _ in range(100):

@@ -280,6 +280,7 @@ class _Attempt:
     session: AsyncSession | None = None
     start: Message | None = None
     chunks: list[bytes] = field(default_factory=list)
+    settled: bool = False
 
     def hand_over(self, session: AsyncSession) -> None:
         self.session = session
@@ -383,10 +384,22 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, capture)
         except BaseException:
-            if attempt.session is not None:
-                await _discard(attempt.session)
-            await release(database, request, token)
+            await self._abandon(database, request, token, attempt)
             raise
+        # No complete answer was sent (the client went away): nothing is kept.
+        await self._abandon(database, request, token, attempt)
+
+    async def _abandon(
+        self, database: Database, request: _Request, token: str, attempt: _Attempt
+    ) -> None:
+        """Roll back and release an attempt that produced no answer (once settled, the
+        kept answer stands whatever happens after it was sent)."""
+        if attempt.session is not None:
+            session, attempt.session = attempt.session, None
+            await _discard(session)
+        if not attempt.settled:
+            attempt.settled = True
+            await release(database, request, token)
 
     async def _settle(
         self,
@@ -398,6 +411,7 @@ class IdempotencyMiddleware:
         attempt: _Attempt,
     ) -> None:
         assert attempt.start is not None
+        attempt.settled = True
         database: Database = scope["app"].state.database
         status = int(attempt.start["status"])
         answer = Stored(

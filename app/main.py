@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
@@ -18,6 +18,7 @@ from app.core.database import Database, engine_from_settings
 from app.core.docs import install_docs
 from app.core.errors import install_error_handlers
 from app.core.guard import RequestGuardMiddleware
+from app.core.idempotency import IdempotencyMiddleware
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import TAGS, install_openapi
@@ -49,13 +50,18 @@ rules, the `rule` id. Every response carries `X-Request-ID`. Lists answer
 `{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.
 """
 
+Companion = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
 
 def create_app(
     settings: Settings | None = None,
     *,
     database: Database | None = None,
     clock: Clock | None = None,
+    companions: Sequence[Companion] = (),
 ) -> FastAPI:
+    """The application. ``companions`` run for as long as it does, inside its lifespan
+    (``scms serve`` hands in the embedded worker, which stands above this module)."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
 
@@ -65,7 +71,10 @@ def create_app(
         if owned:
             app.state.database = Database(engine_from_settings(settings))
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for companion in companions:
+                    await stack.enter_async_context(companion(app))
+                yield
         finally:
             if owned:
                 await app.state.database.dispose()
@@ -94,6 +103,8 @@ def create_app(
     install_outage_handler(app)
     install_docs(app)
     install_openapi(app)
+    # Innermost: Idempotency-Key (issue 12 §1), once the caller and the body are checked.
+    app.add_middleware(IdempotencyMiddleware)
     # Inside the request context (ids, logs): the key and the input are checked first.
     app.add_middleware(
         RequestGuardMiddleware,

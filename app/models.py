@@ -12,6 +12,8 @@ from app.contracts.models import (
     OnboardingMilestone,
     Suspension,
 )
+from app.core.idempotency import IdempotencyKey
+from app.core.jobs import Job
 from app.core.models import Base
 from app.customers.models import Customer
 from app.einvoice.models import InvoiceBuyerIds, IssuedDocument
@@ -47,6 +49,8 @@ __all__ = [
     "ContractOption",
     "Customer",
     "Event",
+    "IdempotencyKey",
+    "Job",
     "LicenceChange",
     "OnboardingInspection",
     "OnboardingMilestone",

@@ -25,7 +25,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"invoices"}),
     frozenset({"changes", "einvoice", "endings", "onboarding"}),
     frozenset({"sandbox"}),
-    frozenset({"main", "models"}),
+    frozenset({"main", "models", "worker"}),
     frozenset({"cli", "migrations"}),
 )
 LAYER_OF = {package: n for n, layer in enumerate(LAYERS, start=1) for package in layer}

@@ -25,6 +25,7 @@ from app.auth.service import Principal
 from app.cli.bill_run import bill_run
 from app.cli.contracts import contracts
 from app.cli.errors import OperatorErrors
+from app.cli.worker import worker
 from app.core.clock import SystemClock
 from app.core.database import Database, engine_from_settings
 from app.core.errors import AppError
@@ -40,6 +41,7 @@ api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(api_keys, name="api-keys")
 app.add_typer(contracts, name="contracts")
 app.command("bill-run")(bill_run)
+app.command("worker")(worker)
 console = Console()
 # The operation log names the command line as the actor of what it changes.
 CLI_ACTOR = Principal(key_id="cli", role=Role.ADMIN)
@@ -84,6 +86,7 @@ def serve(
     import uvicorn
 
     from app.main import create_app
+    from app.worker.embedded import embedded_worker
 
     settings = get_settings()
     if migrate_first:
@@ -95,7 +98,14 @@ def serve(
         console.print("Sandbox: on (SCMS_SANDBOX): PUT /v1/sandbox/clock moves today forward")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
     console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+    # Issue 12 §5: the background work runs beside the API unless SCMS_EMBEDDED_WORKER=false.
+    companions = [embedded_worker] if settings.embedded_worker else []
+    uvicorn.run(
+        create_app(settings, companions=companions),
+        host=bind_host,
+        port=bind_port,
+        log_level="warning",
+    )
 
 
 @app.command()

@@ -127,16 +127,31 @@ def get_database(request: Request) -> Database:
     return database
 
 
+# Issue 12 §1: the request state's hand-over of a request sent with an Idempotency-Key.
+# Its session is not committed here but handed to the idempotency middleware
+# (app/core/idempotency.py), which commits it together with the answer it stores.
+COMMIT_WITH_RESPONSE = "commit_with_response"
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success, roll back on any error."""
     database = get_database(request)
-    async with database.sessionmaker() as session:
-        try:
-            yield session
+    hand_over = request.scope.get("state", {}).get(COMMIT_WITH_RESPONSE)
+    session = database.sessionmaker()
+    handed = False
+    try:
+        yield session
+        if hand_over is not None:
+            hand_over(session)
+            handed = True
+        else:
             await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        if not handed:
+            await session.close()
 
 
 # scope="function": the commit happens when the route function returns, before the

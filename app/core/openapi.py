@@ -26,7 +26,12 @@ from fastapi.routing import APIRoute
 
 from app.core.database import get_session
 from app.core.errors import PROBLEM_JSON, TYPE_BASE
-from app.core.openapi_components import SCHEMAS, headers, problem_schemas
+from app.core.openapi_components import (
+    IDEMPOTENCY_KEY_PARAMETER,
+    SCHEMAS,
+    headers,
+    problem_schemas,
+)
 from app.core.openapi_examples import apply_examples
 
 TAGS: list[dict[str, str]] = [
@@ -245,10 +250,38 @@ def _header_refs(*names: str) -> dict[str, Any]:
     return {name: {"$ref": _HEADERS + name} for name in names}
 
 
-def _document_operation(operation: dict[str, Any], route: APIRoute) -> None:
+_IDEMPOTENT_METHODS = frozenset({"post", "patch", "delete"})
+_IDEMPOTENCY_NOTES = {
+    "409": " With `Idempotency-Key`: `idempotency_key_in_use`, the first request with the key "
+    "is still running (retry after `Retry-After`).",
+    "422": " With `Idempotency-Key`: `idempotency_key_reused` (the key came with another "
+    "request) or `invalid_idempotency_key`.",
+}
+
+
+def _document_idempotency(operation: dict[str, Any], responses: dict[str, Any]) -> None:
+    """Issue 12 §1: the header every keyed POST, PATCH and DELETE takes, and its answers."""
+    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+    for status, note in _IDEMPOTENCY_NOTES.items():
+        response = responses[status]
+        response["description"] = response["description"] + note
+        if status == "409":
+            response["headers"] = {**response.get("headers", {}), **_header_refs("Retry-After")}
+    for status, response in responses.items():
+        if int(status) < 500:
+            response["headers"] = {
+                **response.get("headers", {}),
+                **_header_refs("Idempotent-Replayed"),
+            }
+
+
+def _document_operation(operation: dict[str, Any], route: APIRoute, method: str) -> None:
     declared: dict[str, Any] = operation.pop(_EXTRA, {})
     responses: dict[str, Any] = operation["responses"]
     statuses = derived_statuses(route) | set(declared.get("statuses", ()))
+    idempotent = method in _IDEMPOTENT_METHODS and needs_key(route)
+    if idempotent:
+        statuses |= {409, 422}
     # FastAPI's own 422 (HTTPValidationError) goes; a route's note on 422 is kept.
     note = responses.pop("422", {}).get("description", "Validation Error")
     if note != "Validation Error":
@@ -278,6 +311,8 @@ def _document_operation(operation: dict[str, Any], route: APIRoute) -> None:
         if status == "503":
             names.append("Retry-After")
         response["headers"] = {**response.get("headers", {}), **_header_refs(*names)}
+    if idempotent:
+        _document_idempotency(operation, responses)
     operation["responses"] = dict(sorted(responses.items()))
 
 
@@ -285,7 +320,8 @@ def tell_the_truth(document: dict[str, Any], app: FastAPI) -> dict[str, Any]:
     """Rewrite FastAPI's document in place so it says what the server really answers."""
     for route in api_routes(app):
         for method in route.methods or ():
-            _document_operation(document["paths"][route.path_format][method.lower()], route)
+            operation = document["paths"][route.path_format][method.lower()]
+            _document_operation(operation, route, method.lower())
     components = document.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)

@@ -121,4 +121,21 @@ def headers() -> dict[str, Any]:
             "description": "The scheme to authenticate with.",
             "schema": {"type": "string", "examples": ['Bearer realm="scms"']},
         },
+        "Idempotent-Replayed": {
+            "description": "`true` when this is the stored answer to an earlier request "
+            "with the same `Idempotency-Key` (issue 12 §1); absent on a first answer.",
+            "schema": {"type": "string", "enum": ["true"]},
+        },
     }
+
+
+IDEMPOTENCY_KEY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: the same key (per API key, kept 24 h) with the same "
+    "request answers the first answer again (`Idempotent-Replayed: true`) without doing it "
+    "twice; with another request, 422 `idempotency_key_reused`; while the first is still "
+    "running, 409 `idempotency_key_in_use` with `Retry-After`. A 5xx is not kept: retry it.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}

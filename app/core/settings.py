@@ -130,6 +130,25 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )
 
+    # Issue 12 §1 and §5: Idempotency-Key, and the worker that does all background work.
+    idempotency_ttl_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="How long an Idempotency-Key is kept."
+    )
+    embedded_worker: bool = Field(
+        default=True,
+        description="`scms serve` runs a worker in its own process (off: a pool of "
+        "`scms worker` processes does the background work).",
+    )
+    worker_lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=3600,
+        description="A claimed job's lease; a worker that dies loses it after this.",
+    )
+    worker_poll_seconds: float = Field(
+        default=1, gt=0, le=60, description="How often an idle worker looks for work."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _supported_driver(cls, value: str) -> str:

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.core import jobs
 from app.core.database import get_database
-from app.core.metrics import REGISTRY
+from app.core.metrics import JOBS, REGISTRY
 from app.core.migrations import head_revisions
 from app.core.outage import retry_after_seconds
 
@@ -88,6 +89,19 @@ async def readyz(request: Request) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics() -> Response:
-    """Prometheus text exposition: request counts and latency histograms by route."""
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition: request counts and latency histograms by route, and
+    background jobs by state (`scms_jobs`)."""
+    await _refresh_job_counts(request)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+async def _refresh_job_counts(request: Request) -> None:
+    """Issue 12 §5: jobs by state, counted now; a database away leaves the last counts."""
+    try:
+        async with get_database(request).sessionmaker() as session:
+            counts = await jobs.counts_by_state(session)
+    except (SQLAlchemyError, OSError):
+        return
+    for state, count in counts.items():
+        JOBS.labels(state).set(count)

@@ -49,24 +49,30 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import jobs
 from app.core.clock import Clock
 from app.core.database import Database
 from app.core.errors import NotFound, Unprocessable
 from app.core.ids import new_id
 from app.core.outage import DatabaseUnavailable, is_database_unavailable
 from app.core.settings import Settings
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 from app.invoices.billing_batches import Progress, Runner, describe
 from app.invoices.billing_runs_repository import BillingRunRepository
+from app.invoices.billing_schemas import BillingRunRead
 from app.invoices.issue_dates import issued_on_for, scheduled_issue_on
-from app.invoices.models import BillingRun
+from app.invoices.models import BillingRun, Invoice
 from app.pricing.calendar import Month
 
 logger = logging.getLogger("scms.billing_runs")
 
 RULE = "R-INV-1"
+# The job kind of a bill run asked for over the API: a worker carries it out (issue 12 §5).
+JOB_KIND = "bill_run"
 
 
 def check_month_ended(month: Month, today: date) -> None:
@@ -92,8 +98,10 @@ async def create_run(
     clock: Clock,
     settings: Settings,
     issued_on: date | None = None,
+    status: str = "running",
 ) -> BillingRun:
-    """Record a new run for ``month`` (status ``running``); the caller commits.
+    """Record a new run for ``month`` (status ``running``, or ``queued`` for a worker);
+    the caller commits.
 
     The run fixes the issue date of its invoices now (issue 9 §1, ``issue_dates``): the
     scheduled issue day when on time, else today, or an explicit ``issued_on`` in between.
@@ -105,7 +113,7 @@ async def create_run(
         id=new_id("run"),
         month=str(month),
         dry_run=dry_run,
-        status="running",
+        status=status,
         invoices_created=0,
         invoices_existing=0,
         failed=0,
@@ -116,6 +124,55 @@ async def create_run(
     )
     await BillingRunRepository(session).add(run)
     return run
+
+
+async def request_run(
+    session: AsyncSession,
+    month: Month,
+    *,
+    dry_run: bool,
+    created_by: str,
+    clock: Clock,
+    settings: Settings,
+    issued_on: date | None = None,
+) -> tuple[BillingRun, bool]:
+    """The API's bill run: a new ``queued`` run and its job, in the caller's transaction,
+    for a worker to carry out; or the month's run that is queued or running already
+    (issue 12 §5), and False. Checked under a lock on the month (PostgreSQL: an advisory
+    lock; SQLite: the write lock every transaction takes), so two requests at once
+    start one run."""
+    check_month_ended(month, clock.today())
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+            {"name": f"billing_run:{month}:{dry_run}"},
+        )
+    active = await session.scalar(
+        select(BillingRun)
+        .join(jobs.Job, (jobs.Job.kind == JOB_KIND) & (jobs.Job.key == BillingRun.id))
+        .where(
+            BillingRun.month == str(month),
+            BillingRun.dry_run == dry_run,
+            BillingRun.status.in_(("queued", "running")),
+            jobs.Job.state.in_((jobs.QUEUED, jobs.RUNNING)),
+        )
+        .order_by(BillingRun.id.desc())
+        .limit(1)
+    )
+    if active is not None:
+        return active, False
+    run = await create_run(
+        session,
+        month,
+        dry_run=dry_run,
+        created_by=created_by,
+        clock=clock,
+        settings=settings,
+        issued_on=issued_on,
+        status="queued",
+    )
+    await jobs.enqueue(session, kind=JOB_KIND, key=run.id, now=clock.now())
+    return run, True
 
 
 async def get_run(session: AsyncSession, run_id: str) -> BillingRun:
@@ -131,15 +188,18 @@ async def execute(
     settings: Settings,
     clock: Clock,
     progress: Progress | None = None,
+    *,
+    own_before: int = 0,
 ) -> BillingRun:
     """Carry out a created run to its end; mark it ``finished``, or ``failed`` with the
-    error (never raises for a failure inside the run: the run row tells).
+    error (never raises for a failure inside the run: the run row tells), and record the
+    ``billing_run.finished`` event with that end (issue 12 §5).
 
     Issue 9 §7: when the database goes away, the run cannot even record that; it logs one
     line (no traceback) and raises ``DatabaseUnavailable``. Re-running the month resumes.
     """
     try:
-        return await _execute(database, run_id, settings, clock, progress)
+        return await _execute(database, run_id, settings, clock, progress, own_before)
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise
@@ -152,17 +212,40 @@ async def execute(
         ) from None
 
 
-async def execute_in_background(
+async def carry_out(
     database: Database, run_id: str, settings: Settings, clock: Clock
-) -> None:
-    """``execute`` as the API's background task: whatever happens is in the log (one line
-    for an outage) and the run row, and nothing is raised to the server to print."""
-    try:
-        await execute(database, run_id, settings, clock)
-    except DatabaseUnavailable:
-        pass  # logged by execute
-    except Exception:
-        logger.exception("bill run could not record its end", extra={"run_id": run_id})
+) -> BillingRun | None:
+    """A worker's job: start a queued run, or resume one a killed worker left ``running``
+    (issue 12 §5); None when the run had already ended (the worker died after it).
+
+    A resumed run keeps the invoices it issued and its count of them; the rest of its
+    counters start again, since the resumed pass counts every invoiced contract anew.
+    Its own earlier invoices are then among the ones it finds issued, and are taken
+    back out of ``invoices_existing`` at the end. Raises ``DatabaseUnavailable`` (the
+    job is retried).
+    """
+    async with database.sessionmaker() as session, session.begin():
+        run = await session.get(BillingRun, run_id, with_for_update=True)
+        if run is None or run.status in ("finished", "failed"):
+            return None
+        own = 0
+        if not run.dry_run:
+            own = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(Invoice)
+                    .where(Invoice.billing_run_id == run_id)
+                )
+                or 0
+            )
+        if run.status == "running":
+            logger.warning(
+                "bill run resumed after its worker stopped",
+                extra={"run_id": run_id, "month": run.month, "invoices_created": own},
+            )
+        run.status, run.error, run.finished_at = "running", None, None
+        run.invoices_created, run.invoices_existing, run.failed = own, 0, 0
+    return await execute(database, run_id, settings, clock, own_before=own)
 
 
 async def _execute(
@@ -171,6 +254,7 @@ async def _execute(
     settings: Settings,
     clock: Clock,
     progress: Progress | None,
+    own_before: int,
 ) -> BillingRun:
     async with database.sessionmaker() as session:
         run = await get_run(session, run_id)
@@ -191,11 +275,25 @@ async def _execute(
         await session.execute(
             update(BillingRun)
             .where(BillingRun.id == run_id)
-            .values(status=status, error=error, finished_at=clock.now())
+            .values(
+                status=status,
+                error=error,
+                finished_at=clock.now(),
+                invoices_existing=BillingRun.invoices_existing - own_before,
+            )
             .execution_options(synchronize_session=False)
         )
-    async with database.sessionmaker() as session:
-        return await get_run(session, run_id)
+        ended = await get_run(session, run_id)
+        await record_event(
+            session,
+            clock=clock,
+            type=EventType.BILLING_RUN_FINISHED,
+            resource_type="billing_run",
+            resource_id=run_id,
+            data=BillingRunRead.of(ended),
+            customer_id=None,
+        )
+    return ended
 
 
 async def bill_month(

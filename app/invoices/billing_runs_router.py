@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.core.database import Database, SessionDep
+from app.core.database import SessionDep
 from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
@@ -30,30 +30,37 @@ Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
     summary="Start a bill run",
     openapi_extra=documents(location=True),
     responses={
+        200: {
+            "description": "The month already has a run queued or running: that run "
+            "(no second run is started).",
+            "model": BillingRunRead,
+        },
         422: {
             "description": "The month has not ended yet (`month_not_ended`, R-INV-1), or "
             "`issued_on` lies outside the scheduled issue day to today "
             "(`issued_on_out_of_range`, R-INV-1)."
-        }
+        },
     },
 )
 async def create_billing_run(
     data: BillingRunCreate,
     request: Request,
     response: Response,
-    background: BackgroundTasks,
     session: SessionDep,
     clock: ClockDep,
     actor: Operator,
 ) -> BillingRunRead:
-    """Start a bill run for a month that has ended (R-INV-1); it runs in the background.
+    """Start a bill run for a month that has ended (R-INV-1); a worker carries it out.
 
-    One monthly invoice per contract and month, however often a month is run, also by
-    several runs at once: a run bills only contracts not yet invoiced for the month.
-    Follow it with `GET /v1/billing-runs/{id}`. The invoices are dated `issued_on`: by
-    default the month's scheduled issue day when the run is on time, else today (`late`).
+    The run is `queued` until a worker (`scms worker`, or the one `scms serve` embeds)
+    takes it up; a run whose worker dies is resumed by another and ends `finished`.
+    A month that already has a run queued or running (the same `dry_run`) answers that
+    run with 200 instead of starting another. One monthly invoice per contract and month,
+    however often a month is run: a run bills only contracts not yet invoiced for the
+    month. Follow it with `GET /v1/billing-runs/{id}`. The invoices are dated `issued_on`:
+    by default the month's scheduled issue day when the run is on time, else today (`late`).
     """
-    run = await billing_runs.create_run(
+    run, created = await billing_runs.request_run(
         session,
         Month.parse(data.month),
         dry_run=data.dry_run,
@@ -62,10 +69,8 @@ async def create_billing_run(
         settings=request.app.state.settings,
         issued_on=data.issued_on,
     )
-    database: Database = request.app.state.database
-    background.add_task(
-        billing_runs.execute_in_background, database, run.id, request.app.state.settings, clock
-    )
+    if not created:
+        response.status_code = status.HTTP_200_OK
     response.headers["Location"] = f"/v1/billing-runs/{run.id}"
     return BillingRunRead.of(run)
 

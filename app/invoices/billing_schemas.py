@@ -32,7 +32,9 @@ class BillingRunCreate(BaseModel):
 
 class BillingRunRead(BaseModel):
     id: str
-    status: Literal["running", "finished", "failed"]
+    status: Literal["queued", "running", "finished", "failed"] = Field(
+        description="`queued` until a worker takes the run up (issue 12 §5)."
+    )
     month: str
     dry_run: bool
     invoices_created: int = Field(

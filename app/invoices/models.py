@@ -157,7 +157,9 @@ class BillingRun(Base):
 
     __tablename__ = "billing_runs"
     __table_args__ = (
-        CheckConstraint("status IN ('running', 'finished', 'failed')", name="status_known"),
+        CheckConstraint(
+            "status IN ('queued', 'running', 'finished', 'failed')", name="status_known"
+        ),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)

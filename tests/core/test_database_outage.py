@@ -33,6 +33,7 @@ from app.core.outage import DatabaseUnavailable, is_database_unavailable
 from app.core.settings import Settings
 from app.invoices import billing_runs
 from app.main import create_app
+from app.worker.runner import Worker
 from tests.support.databases import fresh_database
 from tests.support.pg_cluster import PgCluster
 from tests.support.tcp_proxy import TcpProxy
@@ -244,34 +245,40 @@ class _Records(logging.Handler):
 async def test_issue_9_s7_a_bill_run_in_the_background_logs_an_outage_in_one_line(
     outage: Outage, clock: FixedClock
 ) -> None:
-    """The API's background bill run, the database gone under it: one warning line, no
-    traceback, nothing raised to the server; once it is back, running the month again works."""
+    """The worker's bill run (issue 12 §5), the database gone under it: warning lines, no
+    traceback, nothing raised out of the worker; once it is back, the worker carries the
+    queued run out to ``finished``."""
     created = await outage.client.post(
         "/v1/billing-runs", headers=outage.admin, json={"month": "2026-06", "dry_run": True}
     )
     assert created.status_code == 202, created.text
     run_id = created.json()["id"]
     records = _Records()
-    billing_log = logging.getLogger("scms.billing_runs")
-    billing_log.addHandler(records)
+    logs = [logging.getLogger("scms.billing_runs"), logging.getLogger("scms.worker")]
+    for log in logs:
+        log.addHandler(records)
+    settings = outage.settings.model_copy(update={"worker_poll_seconds": 0.05})
+    worker = Worker(outage.database, settings, clock, periodic=())
     try:
         await outage.proxy.down()
-        await billing_runs.execute_in_background(outage.database, run_id, outage.settings, clock)
         with pytest.raises(DatabaseUnavailable):
             await billing_runs.execute(outage.database, run_id, outage.settings, clock)
+        running = asyncio.create_task(worker.run())
+        await asyncio.sleep(1)
+        worker.stop()
+        await asyncio.wait_for(running, 30)
     finally:
-        billing_log.removeHandler(records)
-    assert records.records
-    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in records.records)
-    assert "database is unavailable" in records.records[0].getMessage()
+        for log in logs:
+            log.removeHandler(records)
+    failures = [r for r in records.records if r.levelno >= logging.WARNING]
+    assert failures
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in failures)
+    assert "database is unavailable" in failures[0].getMessage()
 
     await outage.proxy.up()
     await _until_ok(outage, "/readyz")
-    again = await outage.client.post(
-        "/v1/billing-runs", headers=outage.admin, json={"month": "2026-06", "dry_run": True}
-    )
-    assert again.status_code == 202, again.text
-    run = await outage.client.get(f"/v1/billing-runs/{again.json()['id']}", headers=outage.admin)
+    assert await Worker(outage.database, settings, clock, periodic=()).run_one_job()
+    run = await outage.client.get(f"/v1/billing-runs/{run_id}", headers=outage.admin)
     assert run.json()["status"] == "finished", run.text
 
 

@@ -135,3 +135,21 @@ def test_a_contract_goes_from_application_to_active_over_http(server: Server) ->
     assert result["monthly_charge"] == 501_200  # worked example B
     # Worked example C: terms end on 20 May (2027-05-20 first; the server's clock is real).
     assert result["term"]["end_on"].endswith("-05-20")
+
+
+def test_the_embedded_worker_carries_out_a_bill_run_asked_for_over_http(server: Server) -> None:
+    """Issue 12 §5: `scms serve` alone does the background work (SCMS_EMBEDDED_WORKER on)."""
+    operator = server.create_key("operator")
+    with httpx.Client(base_url=server.base, timeout=10) as http:
+        started = http.post("/v1/billing-runs", json={"month": "2026-06"}, headers=operator)
+        assert started.status_code == 202, started.text
+        deadline = time.monotonic() + 30
+        while True:
+            run = http.get(f"/v1/billing-runs/{started.json()['id']}", headers=operator).json()
+            if run["status"] not in ("queued", "running"):
+                break
+            assert time.monotonic() < deadline, run
+            time.sleep(0.2)
+        assert run["status"] == "finished", run
+        metrics = http.get("/metrics").text
+        assert 'scms_jobs{state="done"}' in metrics

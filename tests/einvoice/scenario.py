@@ -17,6 +17,7 @@ import httpx
 from app.core.clock import FixedClock
 from app.core.settings import BankAccount
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer, post_ok
+from tests.support.worker import work_off
 
 Headers = dict[str, str]
 # Valid 法人番号 (check digit first) of made-up companies.
@@ -40,6 +41,7 @@ def _on(clock: FixedClock, day: date) -> None:
 async def _run(client: httpx.AsyncClient, headers: Headers, month: str) -> None:
     started = await client.post("/v1/billing-runs", json={"month": month}, headers=headers)
     assert started.status_code == 202, started.text
+    await work_off(client)
     run = await client.get(f"/v1/billing-runs/{started.json()['id']}", headers=headers)
     assert run.json()["status"] == "finished", run.text
 

@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer
+from tests.support.worker import work_off
 
 
 async def active_contract(
@@ -33,9 +34,11 @@ async def start_run(
 async def run_month(
     client: httpx.AsyncClient, headers: dict[str, str], month: str, *, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Start a run and return it once done (ASGITransport waits for the background task)."""
+    """Start a run and return it once a worker has carried it out."""
     response = await start_run(client, headers, month, dry_run=dry_run)
     assert response.status_code == 202, response.text
+    assert response.json()["status"] == "queued", response.text
+    await work_off(client)
     run = await client.get(f"/v1/billing-runs/{response.json()['id']}", headers=headers)
     assert run.status_code == 200, run.text
     body: dict[str, Any] = run.json()

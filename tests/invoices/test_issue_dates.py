@@ -25,6 +25,7 @@ from app.invoices.models import BillingRun
 from app.pricing.calendar import Month
 from tests.contracts.steps import at
 from tests.invoices.billing_steps import active_contract, preview, run_month, start_run
+from tests.support.worker import work_off
 
 Headers = dict[str, str]
 JUNE = Month(2026, 6)
@@ -209,6 +210,7 @@ async def test_an_explicit_issue_date_dates_the_invoices_and_the_dry_run_r_inv_1
     assert (dry.json()["issued_on"], dry.json()["late"]) == ("2026-07-10", True)
     response = await client.post("/v1/billing-runs", json=body, headers=admin)
     assert response.status_code == 202, response.text
+    await work_off(client)
     run = await client.get(f"/v1/billing-runs/{response.json()['id']}", headers=admin)
     assert (run.json()["issued_on"], run.json()["scheduled_issue_on"]) == (
         "2026-07-10",
@@ -283,12 +285,14 @@ async def test_numbers_follow_the_actual_issue_year_r_inv_3(
     at(clock, date(2027, 1, 5))
     response = await start_run(client, admin, "2026-11")
     assert response.status_code == 202
+    await work_off(client)
     november = await preview(client, admin, contract["id"], "2026-11")
     assert (november["issued_on"], november["number"]) == ("2027-01-05", "INV-2027-0000001")
     october = await client.post(
         "/v1/billing-runs", json={"month": "2026-10", "issued_on": "2026-11-01"}, headers=admin
     )
     assert october.status_code == 202, october.text
+    await work_off(client)
     issued = await preview(client, admin, contract["id"], "2026-10")
     assert (issued["issued_on"], issued["number"]) == ("2026-11-01", "INV-2026-0000001")
 

@@ -1,0 +1,95 @@
+"""What the worker does: the jobs it carries out, by kind, and its periodic tasks.
+
+A **job** is one-off work someone asked for (a bill run over the API) or that a periodic
+task scheduled (the day's roll): a row in ``jobs`` (app/core/jobs.py), claimed by one
+worker under a lease. A **periodic task** is a batch every worker runs in a loop,
+``(database, settings, clock) -> int`` (how much it did; more than 0 runs it again at
+once, 0 waits ``every`` seconds): it must be safe to run on many workers at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.core import idempotency, jobs
+from app.core.clock import Clock
+from app.core.database import Database
+from app.core.settings import Settings
+from app.endings.rolling import roll
+from app.invoices import billing_runs
+from app.worker.overdue import record_overdue
+
+logger = logging.getLogger("scms.worker")
+
+Handler = Callable[[Database, Settings, Clock, str], Coroutine[Any, Any, None]]
+Batch = Callable[[Database, Settings, Clock], Awaitable[int]]
+
+DAILY_ROLL = "daily_roll"
+
+
+async def bill_run(database: Database, settings: Settings, clock: Clock, run_id: str) -> None:
+    """A bill run asked for over the API: start it, or resume it (its worker died)."""
+    await billing_runs.carry_out(database, run_id, settings, clock)
+
+
+async def daily_roll(database: Database, settings: Settings, clock: Clock, day: str) -> None:
+    """The day's roll: renewals and terminations whose dates have passed (R-TERM-2,
+    R-TERM-4), then ``invoice.overdue`` for invoices past due. Both are idempotent."""
+    as_of = date.fromisoformat(day)
+    rolled = await roll(database, as_of, clock)
+    overdue = await record_overdue(database, as_of, clock)
+    logger.info(
+        "daily roll done",
+        extra={
+            "as_of": day,
+            "renewed": rolled.renewed,
+            "terminated": rolled.terminated,
+            "overdue_recorded": overdue,
+        },
+    )
+
+
+HANDLERS: dict[str, Handler] = {
+    billing_runs.JOB_KIND: bill_run,
+    DAILY_ROLL: daily_roll,
+}
+
+
+async def schedule_daily_roll(database: Database, settings: Settings, clock: Clock) -> int:
+    """Queue today's roll (Tokyo date) once: the job's (kind, key) is unique, so of many
+    workers asking at once one queues it and one carries it out."""
+    day = clock.today().isoformat()
+    try:
+        async with database.sessionmaker.begin() as session:
+            if await jobs.find(session, kind=DAILY_ROLL, key=day) is not None:
+                return 0
+            await jobs.enqueue(session, kind=DAILY_ROLL, key=day, now=clock.now())
+    except IntegrityError:
+        return 0  # another worker queued it first
+    return 1
+
+
+async def purge_idempotency_keys(database: Database, settings: Settings, clock: Clock) -> int:
+    """Delete Idempotency-Keys past ``SCMS_IDEMPOTENCY_TTL_HOURS`` (issue 12 §1)."""
+    return await idempotency.purge_expired(database, clock.now())
+
+
+@dataclass(frozen=True, slots=True)
+class Periodic:
+    name: str
+    every: float  # seconds to wait after a run that found nothing to do
+    run: Batch
+
+
+# Every worker runs each of these in its own loop. Webhook delivery
+# (app.webhooks.delivery.deliver_due) and the audit log's purge join as one line each.
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("schedule_daily_roll", 60, schedule_daily_roll),
+    Periodic("purge_idempotency_keys", 600, purge_idempotency_keys),
+)

@@ -24,6 +24,7 @@ from app.core.settings import Settings
 from app.endings.rolling import roll
 from app.invoices.billing_runs import bill_month
 from app.invoices.issue_dates import scheduled_issue_on
+from app.invoices.overdue import record_overdue
 from app.pricing.calendar import Month
 from app.sandbox.clock import OffsetClock, claim_offset, offset_in
 
@@ -42,8 +43,12 @@ class BillRunFailed(Conflict):
 
 
 async def daily_roll(database: Database, day: date, clock: Clock, _: Settings) -> Counter[str]:
+    """The worker's daily roll as of ``day``: renewals, terminations, overdue invoices."""
     result = await roll(database, day, clock)
-    return Counter(renewals=result.renewed, terminations=result.terminated)
+    overdue = await record_overdue(database, day, clock)
+    return Counter(
+        renewals=result.renewed, terminations=result.terminated, invoices_overdue=overdue
+    )
 
 
 async def scheduled_bill_run(

@@ -34,6 +34,25 @@ class OffsetClock:
         return self.now().astimezone(TOKYO).date()
 
 
+class FollowingClock:
+    """A long-running process's sandbox clock (the worker): the real clock plus an offset
+    it refreshes from the database (:meth:`follow`), so that leases, queued jobs and the
+    daily roll all read the date the API processes read."""
+
+    def __init__(self, base: Clock, offset_days: int = 0) -> None:
+        self.base, self.offset_days = base, offset_days
+
+    def now(self) -> datetime:
+        return self.base.now() + timedelta(days=self.offset_days)
+
+    def today(self) -> date:
+        return self.now().astimezone(TOKYO).date()
+
+    async def follow(self, database: Database) -> None:
+        async with database.sessionmaker() as session:
+            self.offset_days = await offset_in(session)
+
+
 async def offset_in(session: AsyncSession) -> int:
     offset = await session.scalar(select(SandboxClock.offset_days).where(SandboxClock.id == 1))
     return offset or 0

@@ -27,6 +27,7 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.outage import is_database_unavailable
 from app.core.settings import Settings
+from app.sandbox.clock import FollowingClock
 from app.worker.tasks import HANDLERS, PERIODIC, Handler, Periodic
 
 logger = logging.getLogger("scms.worker")
@@ -52,7 +53,10 @@ class Worker:
         periodic: Sequence[Periodic] = PERIODIC,
         name: str | None = None,
     ) -> None:
-        self.database, self.settings, self.clock = database, settings, clock
+        self.database, self.settings = database, settings
+        # Issue 15: in a sandbox, the worker's today follows the stored offset, as the API's.
+        self.following = FollowingClock(clock) if settings.sandbox else None
+        self.clock: Clock = self.following or clock
         self.handlers = dict(handlers)
         self.periodic = tuple(periodic)
         self.name = name or worker_name()
@@ -65,7 +69,11 @@ class Worker:
     async def run(self) -> None:
         """Work until :meth:`stop`."""
         logger.info("worker started", extra={"worker": self.name})
+        if self.following is not None:
+            await self.following.follow(self.database)
         async with asyncio.TaskGroup() as loops:
+            if self.following is not None:
+                loops.create_task(self._follow_sandbox_clock(self.following))
             loops.create_task(self._jobs_loop())
             for task in self.periodic:
                 loops.create_task(self._periodic_loop(task))
@@ -74,6 +82,14 @@ class Worker:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+
+    async def _follow_sandbox_clock(self, clock: FollowingClock) -> None:
+        while not self.stopping.is_set():
+            try:
+                await clock.follow(self.database)
+            except Exception as exc:
+                self._log_failure("reading the sandbox clock failed", exc)
+            await self._sleep(self.settings.worker_poll_seconds)
 
     async def _jobs_loop(self) -> None:
         while not self.stopping.is_set():

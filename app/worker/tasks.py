@@ -23,7 +23,7 @@ from app.core.database import Database
 from app.core.settings import Settings
 from app.endings.rolling import roll
 from app.invoices import billing_runs
-from app.worker.overdue import record_overdue
+from app.invoices.overdue import record_overdue
 
 logger = logging.getLogger("scms.worker")
 

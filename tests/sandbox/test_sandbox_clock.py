@@ -13,12 +13,15 @@ import pytest
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from app.core import jobs
 from app.core.clock import Clock, FixedClock
 from app.core.database import Database
 from app.core.errors import Conflict
 from app.core.settings import Settings
 from app.main import create_app
 from app.sandbox.advance import daily_roll, scheduled_bill_run
+from app.worker.runner import Worker
+from app.worker.tasks import DAILY_ROLL, schedule_daily_roll
 from tests.support.databases import BoundDatabase
 from tests.support.factories import activate, apply, create_customer, post_ok
 
@@ -213,3 +216,28 @@ def test_issue_15_production_refuses_the_sandbox() -> None:
     with pytest.raises(ValidationError, match="SCMS_SANDBOX"):
         Settings(env="production", sandbox=True, issuer_registration_number="T7000012050002")
     assert not Settings(env="production", issuer_registration_number="T7000012050002").sandbox
+
+
+async def test_issue_15_the_worker_reads_the_moved_date(
+    app: FastAPI, client: httpx.AsyncClient, admin: Headers
+) -> None:
+    """A bill run asked for over the API in a moved sandbox is queued in sandbox time and
+    carried out by a worker that follows the same clock; its daily roll is keyed by it."""
+    await _running(client, admin)
+    await move(client, admin, "2026-07-20")  # June billed on the 1st already
+    worker = Worker(app.state.database, app.state.settings, app.state.clock, periodic=())
+    assert worker.following is not None
+    await worker.following.follow(app.state.database)
+    assert worker.clock.today() == date(2026, 7, 20)
+    await move(client, admin, "2026-08-01")
+    started = await client.post(
+        "/v1/billing-runs", json={"month": "2026-07", "dry_run": True}, headers=admin
+    )
+    assert started.status_code == 202, started.text
+    await worker.following.follow(app.state.database)
+    assert await worker.run_one_job()
+    run = await client.get(f"/v1/billing-runs/{started.json()['id']}", headers=admin)
+    assert run.json()["status"] == "finished", run.text
+    assert await schedule_daily_roll(app.state.database, app.state.settings, worker.clock) == 1
+    async with app.state.database.sessionmaker() as session:
+        assert await jobs.find(session, kind=DAILY_ROLL, key="2026-08-01") is not None

@@ -13,7 +13,7 @@ from app.core.clock import FixedClock
 from app.core.jobs import Job
 from app.core.settings import Settings
 from app.events.models import Event
-from app.worker.overdue import record_overdue
+from app.invoices.overdue import record_overdue
 from app.worker.tasks import DAILY_ROLL, schedule_daily_roll
 from tests.invoices.receivables_support import example_a_june, monthly_invoice, pay_ok
 from tests.support.databases import BoundDatabase

@@ -80,6 +80,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Qualified invoices (適格請求書) and their PDFs, payments, voids, "
         "credit notes (返還インボイス) and late charges.",
     },
+    {
+        "name": "events",
+        "description": "What happened, newest first: each change's event with the resource "
+        "as its GET returned it then, for clients that missed a webhook.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

@@ -34,11 +34,12 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
 from app.core.settings import Settings
 from app.customers.service import billing_names
+from app.events.catalogue import EventType
 from app.invoices import credit_notes, numbering
 from app.invoices.composition import DraftLine, Issuer, compose
 from app.invoices.issue_dates import due_on
 from app.invoices.models import CreditNote, Invoice
-from app.invoices.receivables import write_audit
+from app.invoices.receivables import publish, write_audit
 from app.invoices.repository import InvoiceRepository
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
@@ -117,6 +118,7 @@ async def issue_cancellation_invoice(
         before=None,
         after=snapshot(invoice),
     )
+    await publish(session, invoice, EventType.INVOICE_ISSUED, actor, clock)
     return invoice
 
 

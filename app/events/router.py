@@ -14,7 +14,7 @@ from app.core.errors import NotFound
 from app.core.pagination import Page, PageParamsDep
 from app.events.catalogue import EventType
 from app.events.repository import EventRepository
-from app.events.schemas import EventRead, Instant, to_read
+from app.events.schemas import OutboxEventRead, Instant, to_read
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 EventID = Annotated[str, Path(max_length=40)]
@@ -39,7 +39,7 @@ async def list_events(
         Instant | None,
         Query(description="Only events at or after this instant (RFC 3339, with offset)."),
     ] = None,
-) -> Page[EventRead]:
+) -> Page[OutboxEventRead]:
     """Newest first. Each event carries the resource as its GET returned it when the
     change committed. A portal key sees only its own customer's events."""
     events, cursor = await EventRepository(session).page(
@@ -49,7 +49,7 @@ async def list_events(
 
 
 @router.get("/{event_id}", operation_id="events-get", summary="Read an event")
-async def get_event(event_id: EventID, session: SessionDep, actor: Reader) -> EventRead:
+async def get_event(event_id: EventID, session: SessionDep, actor: Reader) -> OutboxEventRead:
     """One event; another customer's is a 404 for a portal key."""
     event = await EventRepository(session).get(event_id)
     scope = _scope(actor)

@@ -10,7 +10,9 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 from app.events.models import Event
 
 
-class EventRead(BaseModel):
+class OutboxEventRead(BaseModel):
+    """An event as clients read it (and webhooks carry it): `{id, type, timestamp, data}`."""
+
     id: str = Field(description="`evt_…`; webhook deliveries carry it as `webhook-id`.")
     type: str = Field(description="`<resource>.<what happened>`; see docs/events.md.")
     timestamp: datetime = Field(description="When the change committed its transaction's work.")
@@ -19,8 +21,10 @@ class EventRead(BaseModel):
     )
 
 
-def to_read(event: Event) -> EventRead:
-    return EventRead(id=event.id, type=event.type, timestamp=event.occurred_at, data=event.data)
+def to_read(event: Event) -> OutboxEventRead:
+    return OutboxEventRead(
+        id=event.id, type=event.type, timestamp=event.occurred_at, data=event.data
+    )
 
 
 def _in_utc(value: datetime) -> datetime:

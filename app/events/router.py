@@ -14,7 +14,7 @@ from app.core.errors import NotFound
 from app.core.pagination import Page, PageParamsDep
 from app.events.catalogue import EventType
 from app.events.repository import EventRepository
-from app.events.schemas import OutboxEventRead, Instant, to_read
+from app.events.schemas import Instant, OutboxEventRead, to_read
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 EventID = Annotated[str, Path(max_length=40)]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, WithJsonSchema
 
+from app.core.validation import FIRST_BUSINESS_DAY, OUTER_LAST_BUSINESS_DAY
 from app.events.models import Event
 
 
@@ -27,13 +28,33 @@ def to_read(event: Event) -> OutboxEventRead:
     )
 
 
-def _in_utc(value: datetime) -> datetime:
-    """An instant that has a UTC value (``0001-01-01T00:00+09:00`` has none): a 422, not
-    an overflow in the database driver."""
+# The instants a request may name: the business window's outer bounds, in UTC.
+EARLIEST = datetime.combine(FIRST_BUSINESS_DAY, time.min, UTC)
+LATEST = datetime.combine(OUTER_LAST_BUSINESS_DAY, time(23, 59, 59), UTC)
+
+
+def _in_range(value: datetime) -> datetime:
+    """An instant from 2000 to 2099 (UTC); ``0001-01-01T00:00+09:00``, which has no UTC
+    value, is a 422 too, not an overflow in the database driver."""
     try:
-        return value.astimezone(UTC)
+        utc = value.astimezone(UTC)
     except OverflowError as exc:
-        raise ValueError("the instant is out of range") from exc
+        raise ValueError(f"the instant must be from {EARLIEST} to {LATEST}") from exc
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"the instant must be from {EARLIEST} to {LATEST}")
+    return utc
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_in_range),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "formatMinimum": "2000-01-01T00:00:00Z",
+            "formatMaximum": "2099-12-31T23:59:59Z",
+        }
+    ),
+]
+"""An instant of a request (RFC 3339 with its offset), between 2000 and 2099 UTC."""

@@ -128,6 +128,8 @@ async def test_a_partner_key_may_not_read_events(
         ({"type": "customer.deleted"}, "type"),
         ({"since": "2026-11-24T10:00:00"}, "since"),  # no offset: which instant?
         ({"since": "0001-01-01T00:00:00+09:00"}, "since"),  # before any UTC instant
+        ({"since": "1999-12-31T23:59:59Z"}, "since"),  # before 2000
+        ({"since": "2100-01-01T09:00:00+09:00"}, "since"),  # 2100 in UTC too
         ({"since": "yesterday"}, "since"),
         ({"limit": 0}, "limit"),
     ],

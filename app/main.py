@@ -30,6 +30,7 @@ from app.einvoice.buyer_ids import freeze_before_change
 from app.einvoice.router import export_router as invoice_export_router
 from app.einvoice.router import router as einvoice_router
 from app.endings.router import router as endings_router
+from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.invoices.billing_runs_router import router as billing_runs_router
 from app.invoices.months import latest_invoiced_month
@@ -129,4 +130,5 @@ def create_app(
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
     app.include_router(sandbox_router)
+    app.include_router(events_router)
     return app

@@ -18,7 +18,8 @@ import pytest
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"pricing"}),
     frozenset({"core"}),
-    frozenset({"audit", "auth", "events"}),
+    frozenset({"audit", "auth"}),
+    frozenset({"events"}),
     frozenset({"charges", "customers", "health", "price_books"}),
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),

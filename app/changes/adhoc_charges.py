@@ -64,6 +64,7 @@ async def add_charge(
         month=month,
         source=f"ad-hoc:{new_id('src')}",
         actor_key_id=actor.key_id,
+        request_id=actor.request_id,
         clock=clock,
     )
     await events.changed(

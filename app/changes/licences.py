@@ -117,6 +117,7 @@ async def change_licences(
                 month=Month.of(data.effective_on),
                 source=_source(change.id),
                 actor_key_id=actor.key_id,
+                request_id=actor.request_id,
                 clock=clock,
             )
         charge = partial.amount

@@ -68,6 +68,7 @@ async def add_option(
             month=month,
             source="option:ad_integration",
             actor_key_id=actor.key_id,
+            request_id=actor.request_id,
             clock=clock,
         )
     else:
@@ -160,6 +161,7 @@ async def remove_option(
             month=Month.of(data.effective_on),
             source=f"option-removal:{period.id}",
             actor_key_id=actor.key_id,
+            request_id=actor.request_id,
             clock=clock,
         )
     await events.changed(

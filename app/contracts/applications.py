@@ -19,9 +19,17 @@ from app.customers import service as customers
 
 
 async def apply(
-    session: AsyncSession, data: ApplicationCreate, actor: Principal, clock: Clock
+    session: AsyncSession,
+    data: ApplicationCreate,
+    actor: Principal,
+    clock: Clock,
+    *,
+    predecessor_id: str | None = None,
 ) -> Contract:
-    """File an application (R-LC-1): status ``applied``, in the acceptance queue."""
+    """File an application (R-LC-1): status ``applied``, in the acceptance queue.
+
+    ``predecessor_id``: the contract a plan change ends (R-LC-8), linked from the start so
+    that the ``contract.applied`` event already shows it."""
     if not await customers.customer_exists(session, data.customer_id):
         raise Unprocessable(
             f"No customer {data.customer_id}.",
@@ -56,6 +64,7 @@ async def apply(
         arrival_seq=await repo.next_arrival_seq(),
         planned_installation_on=data.planned_installation_on,
         administrators=[a.model_dump() for a in data.administrators],
+        predecessor_id=predecessor_id,
         version=0,
         created_at=now,
         updated_at=now,

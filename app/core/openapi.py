@@ -91,6 +91,11 @@ TAGS: list[dict[str, str]] = [
         "today forward and watch renewals, terminations, bill runs and overdue invoices "
         "happen, to rehearse an integration.",
     },
+    {
+        "name": "events",
+        "description": "What happened, newest first: each change's event with the resource "
+        "as its GET returned it then, for clients that missed a webhook.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

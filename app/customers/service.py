@@ -18,7 +18,9 @@ from app.core.ids import new_id
 from app.core.sql import among
 from app.customers.models import Customer
 from app.customers.repository import CustomerRepository
-from app.customers.schemas import CustomerCreate, CustomerUpdate
+from app.customers.schemas import CustomerCreate, CustomerRead, CustomerUpdate
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 
 IDENTIFIERS = ("corporate_number", "registration_number", "peppol_id")
 # Called before a customer's identifiers change. Issued documents keep the identifiers
@@ -29,6 +31,22 @@ IdentifiersHook = Callable[[AsyncSession, Customer], Awaitable[None]]
 
 def etag(customer: Customer) -> str:
     return f'"{customer.id}.v{customer.version}"'
+
+
+async def _publish(
+    session: AsyncSession, customer: Customer, type: EventType, actor: Principal, clock: Clock
+) -> None:
+    """The outbox event (issue 12 §2): the customer as its GET returns it."""
+    await record_event(
+        session,
+        clock=clock,
+        type=type,
+        resource_type="customer",
+        resource_id=customer.id,
+        data=CustomerRead.model_validate(customer),
+        customer_id=customer.id,
+        request_id=actor.request_id,
+    )
 
 
 async def _refuse_duplicate_ref(
@@ -72,6 +90,7 @@ async def create_customer(
         after=snapshot(customer),
         request_id=actor.request_id,
     )
+    await _publish(session, customer, EventType.CUSTOMER_CREATED, actor, clock)
     return customer
 
 
@@ -158,4 +177,5 @@ async def update_customer(
         after=snapshot(customer),
         request_id=actor.request_id,
     )
+    await _publish(session, customer, EventType.CUSTOMER_UPDATED, actor, clock)
     return customer

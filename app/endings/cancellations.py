@@ -55,6 +55,7 @@ async def invoice_fee_at_once(
         month=Month.of(cancelled_on),
         source=source,
         actor_key_id=actor.key_id,
+        request_id=actor.request_id,
         clock=clock,
     )
     return await issue_cancellation_invoice(

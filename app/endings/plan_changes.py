@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
-from app.contracts import applications
+from app.contracts import applications, events
 from app.contracts.billing import timeline_for as timeline
 from app.contracts.guards import load
 from app.contracts.models import Contract
@@ -23,6 +23,7 @@ from app.core.errors import Unprocessable
 from app.core.settings import Settings
 from app.endings import terminations
 from app.endings.schemas import PlanChangeCreate, TerminationCreate
+from app.events.catalogue import EventType
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.early_termination import TerminationReason
 
@@ -74,8 +75,15 @@ async def change_plan(
         or data.effective_on + timedelta(days=1),
         administrators=[Administrator(**a) for a in old.administrators],
     )
-    new = await applications.apply(session, application, actor, clock)
-    new.predecessor_id = terminated.id
+    new = await applications.apply(session, application, actor, clock, predecessor_id=terminated.id)
     terminated.successor_id = new.id
     await session.flush()
+    # Issue 12 §2: the old contract, now pointing at its successor, in the same transaction.
+    await events.publish(
+        session,
+        terminated,
+        type=EventType.CONTRACT_PLAN_CHANGED,
+        clock=clock,
+        request_id=actor.request_id,
+    )
     return terminated, new

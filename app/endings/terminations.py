@@ -319,6 +319,7 @@ async def terminate(
             month=Month.of(data.effective_on),
             source="termination",
             actor_key_id=actor.key_id,
+            request_id=actor.request_id,
             clock=clock,
         )
     await events.changed(

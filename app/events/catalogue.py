@@ -18,6 +18,7 @@ class EventType(StrEnum):
     CONTRACT_WITHDRAWN = "contract.withdrawn"
     CONTRACT_ONBOARDING_STARTED = "contract.onboarding_started"
     CONTRACT_MILESTONE_DONE = "contract.milestone_done"
+    CONTRACT_INSPECTED = "contract.inspected"
     CONTRACT_ACTIVATED = "contract.activated"
     CONTRACT_LICENSE_CHANGED = "contract.license_changed"
     CONTRACT_OPTION_ADDED = "contract.option_added"

@@ -22,6 +22,8 @@ from app.core.database import Database
 from app.core.ids import new_id
 from app.core.settings import Settings
 from app.customers.service import billing_recipients
+from app.events.catalogue import EventType
+from app.events.outbox import Occurrence, record_many
 from app.invoices.billing_runs_repository import BillingRunRepository
 from app.invoices.composition import INVOICE_COLUMNS, LINE_COLUMNS, Issuer, compose_rows
 from app.invoices.drafting import InvoiceDraft, draft_invoice, due_charges
@@ -29,6 +31,7 @@ from app.invoices.issue_dates import due_on, scheduled_issue_on
 from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import BillingRun, Invoice, InvoiceLine
 from app.invoices.numbering import INVOICE_SERIES, allocate
+from app.invoices.receivables import issued_data
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
 from app.pricing.errors import PricingError
@@ -311,6 +314,32 @@ class Runner:
         stamped = await ChargeRepository(session).mark_billed_many(stamps, now)
         if stamped != len(stamps):
             raise BatchConflict(f"{len(stamps) - stamped} ledger charges were billed meanwhile")
+        await self._publish(session, invoices, lines)
+
+    async def _publish(
+        self,
+        session: AsyncSession,
+        invoices: Sequence[tuple[Any, ...]],
+        lines: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Issue 12 §2: an ``invoice.issued`` event per invoice, in the batch's own
+        transaction, in one bulk statement, built from the rows just written."""
+        lines_of: dict[str, list[dict[str, Any]]] = {}
+        for row in lines:
+            lines_of.setdefault(row[0], []).append(dict(zip(LINE_COLUMNS, row, strict=True)))
+        today = self.clock.today()
+        occurrences = []
+        for row in invoices:
+            invoice = dict(zip(INVOICE_COLUMNS, row, strict=True))
+            data = issued_data(invoice, lines_of.get(invoice["id"], []), today)
+            occurrences.append(Occurrence(invoice["id"], invoice["customer_id"], data))
+        await record_many(
+            session,
+            clock=self.clock,
+            type=EventType.INVOICE_ISSUED,
+            resource_type="invoice",
+            occurrences=occurrences,
+        )
 
 
 async def _insert(

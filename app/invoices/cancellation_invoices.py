@@ -36,12 +36,13 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.ids import new_id
 from app.core.settings import Settings
 from app.customers.service import billing_recipients
+from app.events.catalogue import EventType
 from app.invoices import credit_notes, numbering
 from app.invoices.composition import DraftLine, compose
 from app.invoices.issue_dates import due_on
 from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import CreditNote, Invoice
-from app.invoices.receivables import write_audit
+from app.invoices.receivables import publish, write_audit
 from app.invoices.repository import InvoiceRepository
 from app.price_books.service import load_price_books
 from app.pricing.calendar import Month
@@ -125,6 +126,7 @@ async def issue_cancellation_invoice(
         before=None,
         after=snapshot(invoice),
     )
+    await publish(session, invoice, EventType.INVOICE_ISSUED, actor, clock)
     return invoice
 
 

@@ -22,17 +22,20 @@ from app.core.clock import Clock
 from app.core.errors import Unprocessable
 from app.core.ids import new_id
 from app.core.settings import Settings
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 from app.invoices import numbering
 from app.invoices.issuer import issuer_at_issue
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.receivables import (
     load,
+    publish,
     refuse,
     settled_status,
     view_of,
     write_audit,
 )
-from app.invoices.schemas import CreditNoteCreate
+from app.invoices.schemas import CreditNoteCreate, CreditNoteRead
 from app.pricing.lines import tax_on
 
 RULE = "R-INV-4"
@@ -157,6 +160,20 @@ async def issue(
             before=before,
             after=snapshot(invoice),
         )
+    # Issue 12 §2: the note as the credit-note routes return it; the invoice when the
+    # note settled it (a partly paid invoice whose rest is credited is paid).
+    await record_event(
+        session,
+        clock=clock,
+        type=EventType.CREDIT_NOTE_ISSUED,
+        resource_type="credit_note",
+        resource_id=note.id,
+        data=CreditNoteRead.model_validate(note),
+        customer_id=invoice.customer_id,
+        request_id=actor.request_id,
+    )
+    if invoice.status == "paid" and before["status"] != "paid":
+        await publish(session, invoice, EventType.INVOICE_PAID, actor, clock)
     return note
 
 

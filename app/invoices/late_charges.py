@@ -118,6 +118,7 @@ async def record_if_due(
         month=month,
         source=source_of(invoice.id),
         actor_key_id=actor.key_id,
+        request_id=actor.request_id,
         clock=clock,
     )
     await write_audit(

@@ -15,10 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.charges import service as charges
 from app.charges.models import Charge
+from app.charges.schemas import ChargeRead
 from app.contracts.models import Contract
 from app.contracts.repository import ContractRepository
 from app.core.clock import Clock
 from app.core.errors import Conflict
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 from app.invoices.models import Invoice
 from app.pricing.calendar import Month
 from app.pricing.lines import ChargeLine
@@ -75,6 +78,7 @@ async def record_charges(
     source: str,
     actor_key_id: str,
     clock: Clock,
+    request_id: str | None = None,
 ) -> list[Charge]:
     """Record ``lines`` in the charge ledger, billed on ``month``'s invoice, once per
     ``source``.
@@ -93,7 +97,7 @@ async def record_charges(
         return existing
     await ContractRepository(session).lock(contract_id)
     month = await open_month(session, contract_id, month)
-    return await charges.add(
+    recorded = await charges.add(
         session,
         contract_id=contract_id,
         lines=lines,
@@ -103,3 +107,18 @@ async def record_charges(
         actor_key_id=actor_key_id,
         clock=clock,
     )
+    contract = await session.get(Contract, contract_id)
+    assert contract is not None  # the caller loaded it; charges belong to a contract
+    for charge in recorded:
+        # Issue 12 §2: each ledger charge as GET /v1/contracts/{id}/charges lists it.
+        await record_event(
+            session,
+            clock=clock,
+            type=EventType.CHARGE_RECORDED,
+            resource_type="charge",
+            resource_id=charge.id,
+            data=ChargeRead.model_validate(charge),
+            customer_id=contract.customer_id,
+            request_id=request_id,
+        )
+    return recorded

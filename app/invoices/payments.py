@@ -18,18 +18,21 @@ from app.charges.models import Charge
 from app.core.clock import Clock
 from app.core.errors import Unprocessable
 from app.core.ids import new_id
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 from app.invoices import late_charges
 from app.invoices.models import Payment
 from app.invoices.receivables import (
     InvoiceView,
     load,
+    publish,
     refuse,
     settled_status,
     view_of,
     write_audit,
 )
 from app.invoices.repository import InvoiceRepository
-from app.invoices.schemas import PaymentCreate
+from app.invoices.schemas import PaymentCreate, PaymentRead
 
 RULE = "R-INV-4"
 
@@ -119,5 +122,20 @@ async def record_payment(
         payments = await InvoiceRepository(session).payments_of(invoice.id)
         charge = await late_charges.record_if_due(
             session, invoice, view.lines, payments, view.amount_credited, actor, clock
+        )
+    # Issue 12 §2: the payment, and the invoice once this payment settled it.
+    await record_event(
+        session,
+        clock=clock,
+        type=EventType.PAYMENT_RECORDED,
+        resource_type="payment",
+        resource_id=payment.id,
+        data=PaymentRead.model_validate(payment),
+        customer_id=invoice.customer_id,
+        request_id=actor.request_id,
+    )
+    if invoice.status == "paid":
+        return PaymentOutcome(
+            payment, await publish(session, invoice, EventType.INVOICE_PAID, actor, clock), charge
         )
     return PaymentOutcome(payment, await view_of(session, invoice), charge)

@@ -22,6 +22,8 @@ from app.charges import service as charges
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams
+from app.events.catalogue import EventType
+from app.events.outbox import record_event
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
 from app.invoices.repository import InvoiceFilter, InvoiceRepository
 from app.invoices.schemas import (
@@ -110,6 +112,54 @@ def to_read(view: InvoiceView, today: date) -> InvoiceRead:
             for n in view.credit_notes
         ],
     )
+
+
+def issued_data(
+    invoice: Mapping[str, Any], lines: Sequence[Mapping[str, Any]], today: date
+) -> dict[str, Any]:
+    """:func:`to_read` of an invoice just issued (nothing paid, credited or voided), as
+    JSON, from its plain column values: the bill run's ``invoice.issued`` events, built
+    without reading back what it COPYed (tests/events check it equals the GET)."""
+    total = invoice["total"]
+    due: date = invoice["due_on"]
+    status = InvoiceStatus.OVERDUE if total > 0 and today > due else InvoiceStatus.ISSUED
+    return {
+        "id": invoice["id"],
+        "number": invoice["number"],
+        "contract_id": invoice["contract_id"],
+        "customer_id": invoice["customer_id"],
+        "kind": invoice["kind"],
+        "month": invoice["month"],
+        "issued_on": invoice["issued_on"].isoformat(),
+        "due_on": due.isoformat(),
+        "recipient": {"name": invoice["recipient_name"]},
+        "issuer": {
+            "name": invoice["issuer_name"],
+            "registration_number": invoice["issuer_registration_number"],
+        },
+        "lines": [
+            {
+                "item": line["item"],
+                "description": line["description"],
+                "quantity": line["quantity"],
+                "unit_price": line["unit_price"],
+                "amount": line["amount"],
+                "taxable": line["taxable"],
+            }
+            for line in lines
+        ],
+        "taxable_subtotal": invoice["taxable_subtotal"],
+        "tax": invoice["tax"],
+        "non_taxable_subtotal": invoice["non_taxable_subtotal"],
+        "total": total,
+        "amount_paid": 0,
+        "amount_credited": 0,
+        "balance": total,
+        "status": status.value,
+        "voided_on": None,
+        "void_reason": None,
+        "credit_notes": [],
+    }
 
 
 def etag(view: InvoiceView) -> str:
@@ -211,6 +261,29 @@ async def write_audit(
     )
 
 
+async def publish(
+    session: AsyncSession,
+    invoice: Invoice,
+    type: EventType,
+    actor: Principal,
+    clock: Clock,
+) -> InvoiceView:
+    """Record the invoice's outbox event (issue 12 §2): the invoice as its GET returns it
+    now, read after the change. Returns that view."""
+    view = await view_of(session, invoice)
+    await record_event(
+        session,
+        clock=clock,
+        type=type,
+        resource_type="invoice",
+        resource_id=invoice.id,
+        data=to_read(view, clock.today()),
+        customer_id=invoice.customer_id,
+        request_id=actor.request_id,
+    )
+    return view
+
+
 async def void_invoice(
     session: AsyncSession, invoice_id: str, reason: str, actor: Principal, clock: Clock
 ) -> InvoiceView:
@@ -247,4 +320,4 @@ async def void_invoice(
         before=before,
         after={**snapshot(invoice), "charges_released": released},
     )
-    return view
+    return await publish(session, invoice, EventType.INVOICE_VOIDED, actor, clock)

@@ -209,6 +209,7 @@ async def _open_service(
         month=Month.of(contract.service_start_on),
         source="activation",
         actor_key_id=actor.key_id,
+        request_id=actor.request_id,
         clock=clock,
     )
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from app.core.clock import FixedClock
+from app.customers.service import BillingRecipient
 from app.invoices.composition import (
     INVOICE_COLUMNS,
     LINE_COLUMNS,
@@ -21,7 +22,7 @@ from app.invoices.composition import (
 )
 from app.invoices.receivables import InvoiceView, issued_data, to_read
 from app.pricing.lines import ChargeLine
-from tests.events.support import Headers, get, latest_is_get, only, stored, total
+from tests.events.support import Headers, get, latest_is_get, only, stored, total, types_of
 from tests.invoices.billing_steps import active_contract, example_b, run_month
 from tests.invoices.receivables_support import monthly_invoice, pay, pay_ok
 from tests.support.databases import BoundDatabase
@@ -50,11 +51,12 @@ async def test_a_bill_run_records_each_invoice_it_issues_as_its_get_reads(
         assert (event.customer_id, event.resource_type) == (invoice["customer_id"], "invoice")
         # The one-time items the activation recorded are among the lines.
         assert len(event.data["lines"]) == len(invoice["lines"]) > 1
-    # A re-run issues nothing and records nothing.
+    # A re-run issues nothing and records nothing but its own end (billing_run.finished).
     before = await total(database)
     again = await run_month(client, admin, "2026-06")
     assert again["invoices_existing"] == 2
-    assert await total(database) == before
+    assert await total(database) == before + 1
+    assert await types_of(database, again["id"]) == ["billing_run.finished"]
 
 
 @pytest.mark.parametrize("today", [date(2026, 7, 31), date(2026, 8, 1)])
@@ -74,7 +76,7 @@ def test_the_bill_runs_event_data_is_the_read_model_of_the_rows_it_writes(today:
         "month": "2026-06",
         "issued_on": date(2026, 7, 1),
         "due_on": date(2026, 7, 31),
-        "recipient_name": "株式会社サンプル 経理部",
+        "recipient": BillingRecipient("株式会社サンプル 経理部"),
         "issuer": Issuer("アルテリア・ネットワークス株式会社", "T1234567890123"),
         "tax_rate_percent": Decimal(10),
         "lines": lines,
@@ -91,13 +93,15 @@ def test_the_bill_runs_event_data_is_the_read_model_of_the_rows_it_writes(today:
     assert data["status"] == ("issued" if today == date(2026, 7, 31) else "overdue")
 
 
-async def test_a_dry_run_records_no_event(
+async def test_a_dry_run_records_no_invoice_event(
     client: httpx.AsyncClient, admin: Headers, database: BoundDatabase
 ) -> None:
+    """A dry run issues nothing; what it records is its own end, billing_run.finished."""
     await active_contract(client, admin)
     before = await total(database)
-    await run_month(client, admin, "2026-06", dry_run=True)
-    assert await total(database) == before
+    run = await run_month(client, admin, "2026-06", dry_run=True)
+    assert await total(database) == before + 1
+    assert await types_of(database, run["id"]) == ["billing_run.finished"]
 
 
 async def test_a_partial_payment_records_the_payment_and_the_settling_one_the_invoice(

@@ -25,6 +25,7 @@ from app.invoices.models import (
     Payment,
 )
 from app.price_books.models import PriceBookVersion
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -49,4 +50,6 @@ __all__ = [
     "OnboardingMilestone",
     "PriceBookVersion",
     "Suspension",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -37,6 +37,8 @@ from app.invoices.router import router as invoices_router
 from app.onboarding.router import router as onboarding_router
 from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
+from app.webhooks.metrics import refresh as refresh_webhook_metrics
+from app.webhooks.router import router as webhooks_router
 
 API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
@@ -85,6 +87,8 @@ def create_app(
     # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
     app.state.invoiced_through = latest_invoiced_month
     app.state.before_customer_identifiers_change = freeze_before_change
+    # /metrics (health) reads gauges that features above it keep: the outbox lag, ...
+    app.state.metrics_refreshers = [refresh_webhook_metrics]
     install_error_handlers(app)
     install_outage_handler(app)
     install_docs(app)
@@ -112,4 +116,5 @@ def create_app(
     app.include_router(invoice_export_router)  # before /v1/invoices/{invoice_id}
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
+    app.include_router(webhooks_router)
     return app

@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"pricing"}),
     frozenset({"core"}),
     frozenset({"audit", "auth", "events"}),
-    frozenset({"charges", "customers", "health", "price_books"}),
+    frozenset({"charges", "customers", "health", "price_books", "webhooks"}),
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),
     frozenset({"invoices"}),

@@ -80,6 +80,11 @@ TAGS: list[dict[str, str]] = [
         "description": "Qualified invoices (適格請求書) and their PDFs, payments, voids, "
         "credit notes (返還インボイス) and late charges.",
     },
+    {
+        "name": "webhooks",
+        "description": "Admin only: endpoints that receive events, signed (Standard "
+        "Webhooks) and retried for about 27 h; their deliveries, a test ping, a redelivery.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -15,6 +16,7 @@ from app.core.migrations import head_revisions
 from app.core.outage import retry_after_seconds
 
 router = APIRouter(tags=["operations"])
+_log = logging.getLogger(__name__)
 
 
 class Readiness(BaseModel):
@@ -85,6 +87,13 @@ async def readyz(request: Request) -> JSONResponse:
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
-async def metrics() -> Response:
-    """Prometheus text exposition: request counts and latency histograms by route."""
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition: request counts and latency histograms by route, the
+    outbox lag and webhook deliveries by status."""
+    # Gauges read from the database by the features that keep them (app.state, set by main).
+    for refresh in getattr(request.app.state, "metrics_refreshers", ()):
+        try:
+            await refresh(get_database(request), request.app.state.clock)
+        except (SQLAlchemyError, OSError):
+            _log.warning("metrics_refresh_failed", exc_info=True)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

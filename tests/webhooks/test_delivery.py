@@ -126,7 +126,8 @@ async def test_a_receiver_that_is_not_listening_at_all_is_retried_too(
     [delivery] = await deliveries(database)
     assert delivery.status == "pending"
     assert delivery.last_status_code is None
-    assert delivery.last_error is not None and "Connect" in delivery.last_error
+    assert delivery.last_error is not None
+    assert "Connect" in delivery.last_error
 
 
 async def test_after_the_last_retry_the_delivery_is_failed_and_kept(

@@ -209,7 +209,6 @@ async def ping(
     """
     async with database.sessionmaker() as session:
         endpoint = await get_endpoint(session, endpoint_id)
-        await session.rollback()
     now = clock.now()
     message_id = new_id("msg")
     content = signing.body(message_id, PING_TYPE, now, {"endpoint_id": endpoint.id})

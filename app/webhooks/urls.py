@@ -54,9 +54,11 @@ def refused_address(address: str) -> str | None:
         return f"{address} is a loopback address"
     if ip.is_link_local:
         return f"{address} is a link-local address"
+    if ip.is_unspecified or ip.is_multicast:
+        return f"{address} is not a public address"
     if ip.is_private:
         return f"{address} is a private address"
-    if ip.is_multicast or ip.is_unspecified or ip.is_reserved or not ip.is_global:
+    if ip.is_reserved or not ip.is_global:
         return f"{address} is not a public address"
     return None
 

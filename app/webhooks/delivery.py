@@ -201,13 +201,16 @@ async def _record(
     clock: Clock,
 ) -> None:
     by_endpoint: dict[str, list[Attempt]] = defaultdict(list)
+    # One executemany per shape of outcome (ORM bulk UPDATE by primary key), not one
+    # statement per delivery.
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for item, attempt in results:
         by_endpoint[item.endpoint_id].append(attempt)
+        values = _outcome(attempt, item.attempts + 1, settings.webhook_retry_delays)
+        shapes[tuple(sorted(values))].append({"id": item.delivery_id, **values})
+    for rows in shapes.values():
         await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == item.delivery_id)
-            .values(**_outcome(attempt, item.attempts + 1, settings.webhook_retry_delays))
-            .execution_options(synchronize_session=False)
+            update(WebhookDelivery), rows, execution_options={"synchronize_session": False}
         )
     for endpoint_id, attempts in by_endpoint.items():
         await _endpoint_health(session, endpoint_id, attempts, clock)

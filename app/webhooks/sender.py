@@ -1,7 +1,8 @@
 """One attempt: the URL checked after DNS, the signed POST, its outcome within the timeout.
 
 Redirects are not followed (a 3xx is a failure) and the response body is never read: a
-receiver answers with its status code alone.
+receiver answers with its status code alone. (Reading short bodies to keep connections
+alive was tried: httpcore's pool then made a concurrent batch about half as fast.)
 """
 
 from __future__ import annotations

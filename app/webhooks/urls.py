@@ -23,6 +23,8 @@ class UrlRefused(ValueError):
 
 
 def _parts(url: str, *, allow_private: bool) -> SplitResult:
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        raise UrlRefused("the URL must not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - a port that is not a number raises here
@@ -83,7 +85,7 @@ async def check_url(url: str, *, allow_private: bool) -> None:
     except ValueError:
         try:
             addresses = await resolve(host, parts.port or 443)
-        except (OSError, TimeoutError, UnicodeError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             raise UrlRefused(f"{host} does not resolve ({type(exc).__name__})") from None
     if not addresses:
         raise UrlRefused(f"{host} does not resolve")

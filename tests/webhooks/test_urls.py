@@ -45,6 +45,8 @@ async def test_a_public_https_url_is_allowed(dns: dict[str, list[str]]) -> None:
         ("https://100.64.0.1/hooks", "not a public"),
         ("https://224.0.0.1/hooks", "not a public"),
         ("https://nowhere.invalid/hooks", "does not resolve"),
+        ("https://crm.example.co.jp/a b", "spaces or control"),
+        ("https://crm.example.co.jp:99999/hooks", "not a URL"),
     ],
 )
 async def test_urls_that_are_refused_say_why(
@@ -58,6 +60,11 @@ async def test_a_name_with_any_private_address_is_refused(dns: dict[str, list[st
     dns["mixed.example.co.jp"] = ["93.184.215.14", "10.0.0.7"]
     with pytest.raises(UrlRefused, match="10.0.0.7 is a private address"):
         await check_url("https://mixed.example.co.jp/hooks", allow_private=False)
+
+
+async def test_a_host_the_resolver_cannot_even_encode_is_refused() -> None:
+    with pytest.raises(UrlRefused, match="does not resolve"):
+        await check_url("https://" + "a" * 70 + ".example.co.jp/hooks", allow_private=False)
 
 
 async def test_localhost_resolves_to_loopback_with_the_real_resolver() -> None:

@@ -1,6 +1,7 @@
 """Benchmark (issue 12 §6): webhook delivery throughput and the outbox lag.
 
-``python bench/webhooks_bench.py [--db postgres|sqlite]`` (``make bench``; PostgreSQL by
+``python bench/webhooks_bench.py [--db postgres|sqlite] [--case throughput|lag]``
+(``make bench`` runs both cases; PostgreSQL by
 default, on the server of ``SCMS_BENCH_POSTGRES_URL``, default
 postgresql+asyncpg://postgres@127.0.0.1:5432/postgres, in a database of its own that is
 dropped at the end). Prints one JSON object per case:
@@ -254,15 +255,17 @@ async def lag(database: Database, url: str) -> dict[str, Any]:
     }
 
 
-async def run(url: str) -> None:
+async def run(url: str, cases: tuple[str, ...]) -> None:
     await asyncio.to_thread(upgrade, url)
     database = Database(create_engine(url, pool_size=4))
     receiver, hook_url = start_receiver()
     try:
         await add_endpoint(database, hook_url)
-        for loops in (1, 2):
-            print(json.dumps(await throughput(database, url, loops)), flush=True)
-        print(json.dumps(await lag(database, url)), flush=True)
+        if "throughput" in cases:
+            for loops in (1, 2):
+                print(json.dumps(await throughput(database, url, loops)), flush=True)
+        if "lag" in cases:
+            print(json.dumps(await lag(database, url)), flush=True)
     finally:
         stop([receiver])
         async with database.sessionmaker() as session:
@@ -275,10 +278,10 @@ def _dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-async def main(kind: str) -> None:
+async def main(kind: str, cases: tuple[str, ...]) -> None:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as directory:
-            await run(f"sqlite+aiosqlite:///{directory}/webhooks-bench.db")
+            await run(f"sqlite+aiosqlite:///{directory}/webhooks-bench.db", cases)
         return
     server = os.environ.get("SCMS_BENCH_POSTGRES_URL", DEFAULT_URL)
     name = f"scms_webhooks_bench_{secrets.token_hex(4)}"
@@ -286,7 +289,9 @@ async def main(kind: str) -> None:
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            await run(make_url(server).set(database=name).render_as_string(hide_password=False))
+            await run(
+                make_url(server).set(database=name).render_as_string(hide_password=False), cases
+            )
         finally:
             await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -296,9 +301,10 @@ async def main(kind: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument("--case", choices=("throughput", "lag"), action="append")
     parser.add_argument("--loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.loop:
         asyncio.run(loop_forever())
     else:
-        asyncio.run(main(args.db))
+        asyncio.run(main(args.db, tuple(args.case or ("throughput", "lag"))))

@@ -22,10 +22,10 @@ import asyncio
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
@@ -201,17 +201,24 @@ async def _record(
     clock: Clock,
 ) -> None:
     by_endpoint: dict[str, list[Attempt]] = defaultdict(list)
-    # One executemany per shape of outcome (ORM bulk UPDATE by primary key), not one
-    # statement per delivery.
+    # One executemany per shape of outcome, not one statement per delivery. Core, not the
+    # ORM's bulk UPDATE: a delivery whose endpoint was deleted meanwhile is simply gone,
+    # where the ORM would raise StaleDataError for the row it did not find.
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
     for item, attempt in results:
         by_endpoint[item.endpoint_id].append(attempt)
         values = _outcome(attempt, item.attempts + 1, settings.webhook_retry_delays)
-        shapes[tuple(sorted(values))].append({"id": item.delivery_id, **values})
-    for rows in shapes.values():
-        await session.execute(
-            update(WebhookDelivery), rows, execution_options={"synchronize_session": False}
+        shapes[tuple(sorted(values))].append(
+            {"b_id": item.delivery_id, **{f"b_{k}": v for k, v in values.items()}}
         )
+    table = cast(Table, WebhookDelivery.__table__)
+    for keys, rows in shapes.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({key: bindparam(f"b_{key}") for key in keys})
+        )
+        await session.execute(statement, rows)
     for endpoint_id, attempts in by_endpoint.items():
         await _endpoint_health(session, endpoint_id, attempts, clock)
 

@@ -305,3 +305,34 @@ def test_the_delivered_body_is_the_json_that_was_signed() -> None:
         "timestamp": "2026-12-02T01:00:00+00:00",
         "data": {"total": 11000},
     }
+
+
+async def test_an_endpoint_deleted_while_its_batch_is_in_flight_is_no_error(
+    database: BoundDatabase,
+    hook_settings: Settings,
+    now_clock: FixedClock,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy import delete
+
+    from app.webhooks import delivery
+
+    await add_endpoint(database, now_clock, receiver.url, [EventType.CUSTOMER_CREATED])
+    await add_event(database, now_clock)
+    await add_event(database, now_clock)
+    send_all = delivery._send_all
+
+    async def send_then_delete(*args: object, **kwargs: object) -> object:
+        results = await send_all(*args, **kwargs)  # type: ignore[arg-type]
+        async with database.sessionmaker() as session:
+            await session.execute(delete(WebhookEndpoint))
+            await session.commit()
+        return results
+
+    monkeypatch.setattr(delivery, "_send_all", send_then_delete)
+
+    assert await deliver_due(database, hook_settings, now_clock) == 2
+
+    assert await deliveries(database) == []
+    assert len(receiver.received) == 2

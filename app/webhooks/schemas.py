@@ -12,7 +12,18 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 
 
 class WebhookEndpointCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://crm.example.co.jp/hooks/scms",
+                    "events": ["contract.accepted", "invoice.issued", "invoice.paid"],
+                    "description": "Salesforce 連携",
+                }
+            ]
+        },
+    )
 
     url: str = Field(
         min_length=1,

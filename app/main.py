@@ -41,6 +41,8 @@ from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
 from app.sandbox.clock import sandbox_clock
 from app.sandbox.router import router as sandbox_router
+from app.webhooks.metrics import refresh as refresh_webhook_metrics
+from app.webhooks.router import router as webhooks_router
 
 API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
@@ -100,6 +102,8 @@ def create_app(
     if settings.sandbox:
         # Issue 15: every request reads today from the sandbox clock's stored offset.
         app.state.resolve_clock = sandbox_clock
+    # /metrics (health) reads gauges that features above it keep: the outbox lag, ...
+    app.state.metrics_refreshers = [refresh_webhook_metrics]
     install_error_handlers(app)
     install_outage_handler(app)
     install_docs(app)
@@ -131,4 +135,5 @@ def create_app(
     app.include_router(einvoice_router)
     app.include_router(sandbox_router)
     app.include_router(events_router)
+    app.include_router(webhooks_router)
     return app

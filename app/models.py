@@ -29,6 +29,7 @@ from app.invoices.models import (
 )
 from app.price_books.models import PriceBookVersion
 from app.sandbox.models import SandboxClock
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -57,4 +58,6 @@ __all__ = [
     "PriceBookVersion",
     "SandboxClock",
     "Suspension",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"core"}),
     frozenset({"audit", "auth"}),
     frozenset({"events"}),
-    frozenset({"charges", "customers", "health", "price_books"}),
+    frozenset({"charges", "customers", "health", "price_books", "webhooks"}),
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),
     frozenset({"invoices"}),

@@ -96,6 +96,11 @@ TAGS: list[dict[str, str]] = [
         "description": "What happened, newest first: each change's event with the resource "
         "as its GET returned it then, for clients that missed a webhook.",
     },
+    {
+        "name": "webhooks",
+        "description": "Admin only: endpoints that receive events, signed (Standard "
+        "Webhooks) and retried for about 27 h; their deliveries, a test ping, a redelivery.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

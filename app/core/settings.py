@@ -19,7 +19,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.core.corporate_numbers import (
     PLACEHOLDER_REGISTRATION_NUMBER,
@@ -148,6 +148,54 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1, gt=0, le=60, description="How often an idle worker looks for work."
     )
+
+    # Issue 12 §3-4: webhooks (app/webhooks).
+    webhook_retry_delays: Annotated[tuple[int, ...], NoDecode] = Field(
+        default=(5, 300, 1800, 7200, 18000, 36000, 36000),
+        description="Seconds between a failed webhook attempt and the next, comma-separated; "
+        "after the last one the delivery is failed (kept for a manual retry).",
+    )
+    webhook_allow_private_urls: bool = Field(
+        default=False,
+        description="Accept http and private, loopback and link-local webhook URLs "
+        "(development and tests only).",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10, gt=0, le=60, description="A webhook attempt not answered 2xx by then failed."
+    )
+    webhook_batch_size: int = Field(
+        default=100, ge=1, le=5000, description="Deliveries one deliver_due call claims."
+    )
+    webhook_concurrency: int = Field(
+        default=20, ge=1, le=500, description="Webhook requests one delivery loop has in flight."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        le=3600,
+        description="A claimed delivery is another worker's to take after this (a killed "
+        "worker's deliveries are taken over).",
+    )
+
+    @field_validator("webhook_retry_delays", mode="before")
+    @classmethod
+    def _delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.split(",")]
+            try:
+                return tuple(int(p) for p in parts if p)
+            except ValueError:
+                raise ValueError(
+                    "SCMS_WEBHOOK_RETRY_DELAYS: whole seconds, comma-separated"
+                ) from None
+        return value
+
+    @field_validator("webhook_retry_delays")
+    @classmethod
+    def _delays_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(d < 1 for d in value):
+            raise ValueError("SCMS_WEBHOOK_RETRY_DELAYS: at least one delay, each at least 1 s")
+        return value
 
     @field_validator("database_url")
     @classmethod

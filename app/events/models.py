@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String
+from sqlalchemy import JSON, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, IdColumn, Timestamp
@@ -13,7 +13,9 @@ class Event(Base):
     """One thing that happened, with the resource as its GET returned it at that moment.
 
     Written in the same transaction as the change (the transactional outbox): a change
-    that commits has its event, one that rolls back has none. Never updated afterwards.
+    that commits has its event, one that rolls back has none. Never updated afterwards,
+    but for ``dispatched_at``: when the webhooks fanned it out to their endpoints (issue 12
+    §4, app/webhooks/fanout.py); the partial index holds only those still to fan out.
     """
 
     __tablename__ = "events"
@@ -21,6 +23,12 @@ class Event(Base):
         Index("ix_events_type", "type"),
         Index("ix_events_occurred_at", "occurred_at"),
         Index("ix_events_customer_id", "customer_id"),
+        Index(
+            "ix_events_undispatched",
+            "occurred_at",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
@@ -33,3 +41,4 @@ class Event(Base):
     resource_id: Mapped[str] = mapped_column(IdColumn, nullable=False)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    dispatched_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +17,7 @@ from app.core.migrations import head_revisions
 from app.core.outage import retry_after_seconds
 
 router = APIRouter(tags=["operations"])
+_log = logging.getLogger(__name__)
 
 
 class Readiness(BaseModel):
@@ -90,9 +92,16 @@ async def readyz(request: Request) -> JSONResponse:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
 )
 async def metrics(request: Request) -> Response:
-    """Prometheus text exposition: request counts and latency histograms by route, and
-    background jobs by state (`scms_jobs`)."""
+    """Prometheus text exposition: request counts and latency histograms by route,
+    background jobs by state (`scms_jobs`), the outbox lag and webhook deliveries by
+    status."""
     await _refresh_job_counts(request)
+    # Gauges read from the database by the features that keep them (app.state, set by main).
+    for refresh in getattr(request.app.state, "metrics_refreshers", ()):
+        try:
+            await refresh(get_database(request), request.app.state.clock)
+        except (SQLAlchemyError, OSError):
+            _log.warning("metrics_refresh_failed", exc_info=True)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
 

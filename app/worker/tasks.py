@@ -24,6 +24,7 @@ from app.core.settings import Settings
 from app.endings.rolling import roll
 from app.invoices import billing_runs
 from app.invoices.overdue import record_overdue
+from app.webhooks.delivery import deliver_due
 
 logger = logging.getLogger("scms.worker")
 
@@ -87,9 +88,10 @@ class Periodic:
     run: Batch
 
 
-# Every worker runs each of these in its own loop. Webhook delivery
-# (app.webhooks.delivery.deliver_due) and the audit log's purge join as one line each.
+# Every worker runs each of these in its own loop; one that did something runs again at
+# once, one that found nothing waits ``every`` seconds.
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("schedule_daily_roll", 60, schedule_daily_roll),
+    Periodic("deliver_webhooks", 0.5, deliver_due),
     Periodic("purge_idempotency_keys", 600, purge_idempotency_keys),
 )

@@ -12,6 +12,7 @@ from app.core.pagination import encode_cursor
 from app.core.settings import Settings
 from app.main import create_app
 from tests.conftest import KeyFactory
+from tests.support.databases import BoundDatabase
 from tests.support.factories import apply, create_customer
 
 
@@ -76,6 +77,32 @@ def _list_paths() -> list[str]:
 
 
 LIST_PATHS = _list_paths()
+
+
+async def _webhook_endpoint_id(database: BoundDatabase) -> str:
+    """A webhook endpoint stored directly: the API would check its URL's DNS."""
+    from datetime import UTC, datetime
+
+    from app.webhooks.models import WebhookEndpoint
+    from app.webhooks.signing import new_secret
+
+    now = datetime.now(UTC)
+    async with database.sessionmaker() as session:
+        session.add(
+            WebhookEndpoint(
+                id="whe_01KBQ7Z3M4N5P6Q7R8S9T0V1W2",
+                url="https://crm.example.co.jp/hooks",
+                events=["customer.created"],
+                status="enabled",
+                secret=new_secret(),
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        await session.commit()
+    return "whe_01KBQ7Z3M4N5P6Q7R8S9T0V1W2"
+
+
 REAL = encode_cursor(["cus_01M8ST6G7S62C2FVX1V1BX63R7"])
 TAMPERED = [
     "!!!",
@@ -114,11 +141,15 @@ def test_every_list_is_found() -> None:
 
 @pytest.mark.parametrize("template", LIST_PATHS)
 async def test_issue_9_s5_a_tampered_cursor_is_422_invalid_cursor_on_every_list(
-    client: httpx.AsyncClient, admin: dict[str, str], template: str
+    client: httpx.AsyncClient, admin: dict[str, str], template: str, database: BoundDatabase
 ) -> None:
     customer = await create_customer(client, admin)
     contract = await apply(client, admin, customer["id"])
-    path = template.format(contract_id=contract["id"], customer_id=customer["id"])
+    path = template.format(
+        contract_id=contract["id"],
+        customer_id=customer["id"],
+        endpoint_id=await _webhook_endpoint_id(database),
+    )
     for cursor in TAMPERED:
         response = await client.get(path, params={"cursor": cursor}, headers=admin)
         assert response.status_code == 422, (cursor, response.text)
@@ -128,13 +159,17 @@ async def test_issue_9_s5_a_tampered_cursor_is_422_invalid_cursor_on_every_list(
 
 @pytest.mark.parametrize("template", LIST_PATHS)
 async def test_issue_9_s5_the_cursor_a_list_gave_walks_on(
-    client: httpx.AsyncClient, admin: dict[str, str], template: str
+    client: httpx.AsyncClient, admin: dict[str, str], template: str, database: BoundDatabase
 ) -> None:
     """The checks refuse nothing the API itself wrote (text keys and dated keys)."""
     customer = await create_customer(client, admin)
     contract = await apply(client, admin, customer["id"])
     await create_customer(client, admin, name="株式会社二番目")
-    path = template.format(contract_id=contract["id"], customer_id=customer["id"])
+    path = template.format(
+        contract_id=contract["id"],
+        customer_id=customer["id"],
+        endpoint_id=await _webhook_endpoint_id(database),
+    )
     page = (await client.get(path, params={"limit": 1}, headers=admin)).json()
     if page["next_cursor"] is not None:
         response = await client.get(

@@ -1,6 +1,6 @@
 """Every feature's models, imported in one place so Alembic sees the whole schema."""
 
-from app.audit.models import AuditRecord
+from app.audit.models import AuditChainHead, AuditRecord
 from app.auth.models import ApiKey
 from app.charges.models import Charge
 from app.contracts.models import (
@@ -24,6 +24,7 @@ from app.invoices.models import (
     Payment,
 )
 from app.price_books.models import PriceBookVersion
+from app.soc_reports.models import SocReport
 
 __all__ = [
     "ApiKey",
@@ -35,6 +36,7 @@ __all__ = [
     "IssuedDocument",
     "NumberCounter",
     "Payment",
+    "AuditChainHead",
     "AuditRecord",
     "Base",
     "Charge",
@@ -46,5 +48,6 @@ __all__ = [
     "OnboardingInspection",
     "OnboardingMilestone",
     "PriceBookVersion",
+    "SocReport",
     "Suspension",
 ]

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from app.api_keys.router import router as api_keys_router
+from app.audit_events.router import router as audit_events_router
 from app.auth.dependencies import authenticate_request
 from app.changes.charges_router import router as charges_router
 from app.changes.router import router as changes_router
@@ -112,4 +113,5 @@ def create_app(
     app.include_router(invoice_export_router)  # before /v1/invoices/{invoice_id}
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
+    app.include_router(audit_events_router)
     return app

@@ -19,11 +19,11 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"pricing"}),
     frozenset({"core"}),
     frozenset({"audit", "auth"}),
-    frozenset({"charges", "customers", "health", "price_books"}),
+    frozenset({"audit_events", "charges", "customers", "health", "price_books"}),
     frozenset({"api_keys", "quotes"}),
     frozenset({"contracts"}),
     frozenset({"invoices"}),
-    frozenset({"changes", "einvoice", "endings", "onboarding"}),
+    frozenset({"changes", "einvoice", "endings", "onboarding", "soc_reports", "stats"}),
     frozenset({"main", "models"}),
     frozenset({"cli", "migrations"}),
 )

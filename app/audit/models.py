@@ -1,4 +1,5 @@
 """The operation log (R-PTN-2, Art. 32.3): who changed what, when, before and after."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -124,6 +124,21 @@ class Settings(BaseSettings):
         default=1024 * 1024, ge=1024, description="Largest request body accepted, in bytes."
     )
 
+    # Issue 13 §3 (Art. 32.3): the operation log is kept this long, then purged daily.
+    audit_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Operation-log entries older than this many days are purged (Art. 32.3).",
+    )
+    # Issue 13 §4 (Art. 32.1(4)): a statistic drawn from fewer customers is suppressed.
+    stats_min_customers: int = Field(
+        default=3,
+        ge=2,
+        le=1000,
+        description="A statistics figure drawn from fewer customers is suppressed.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _supported_driver(cls, value: str) -> str:

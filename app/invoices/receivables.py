@@ -197,6 +197,7 @@ async def write_audit(
     resource_id: str,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
+    customer_id: str | None = None,
 ) -> None:
     await audit.record(
         session,
@@ -208,6 +209,7 @@ async def write_audit(
         before=before,
         after=after,
         request_id=actor.request_id,
+        customer_id=customer_id,
     )
 
 

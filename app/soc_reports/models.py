@@ -35,7 +35,5 @@ class SocReport(CreatedAtMixin, Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     incident_count: Mapped[int] = mapped_column(Integer, nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False)
-    supersedes_id: Mapped[str | None] = mapped_column(
-        ForeignKey("soc_reports.id"), nullable=True
-    )
+    supersedes_id: Mapped[str | None] = mapped_column(ForeignKey("soc_reports.id"), nullable=True)
     reported_by: Mapped[str] = mapped_column(String(40), nullable=False)

@@ -92,17 +92,13 @@ def _customer(row: Any, invoices: dict[str, str], contracts: dict[str, str]) -> 
 def _back_fill() -> tuple[int, str]:
     conn = op.get_bind()
     invoices = {r[0]: r[1] for r in conn.execute(sa.text("SELECT id, customer_id FROM invoices"))}
-    contracts = {
-        r[0]: r[1] for r in conn.execute(sa.text("SELECT id, customer_id FROM contracts"))
-    }
+    contracts = {r[0]: r[1] for r in conn.execute(sa.text("SELECT id, customer_id FROM contracts"))}
     seq, prev = 0, GENESIS_HASH
     last_key: tuple[Any, str] | None = None
     while True:
         stmt = sa.select(_audit).order_by(_audit.c.occurred_at, _audit.c.id).limit(BATCH)
         if last_key is not None:
-            stmt = stmt.where(
-                sa.tuple_(_audit.c.occurred_at, _audit.c.id) > sa.tuple_(*last_key)
-            )
+            stmt = stmt.where(sa.tuple_(_audit.c.occurred_at, _audit.c.id) > sa.tuple_(*last_key))
         rows = conn.execute(stmt).all()
         if not rows:
             return seq, prev
@@ -112,8 +108,13 @@ def _back_fill() -> tuple[int, str]:
             customer_id = _customer(row, invoices, contracts)
             digest = _hash(row, seq, customer_id, prev)
             updates.append(
-                {"b_id": row.id, "seq": seq, "customer_id": customer_id, "prev_hash": prev,
-                 "hash": digest}
+                {
+                    "b_id": row.id,
+                    "seq": seq,
+                    "customer_id": customer_id,
+                    "prev_hash": prev,
+                    "hash": digest,
+                }
             )
             prev = digest
         conn.execute(

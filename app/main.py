@@ -38,6 +38,8 @@ from app.invoices.router import router as invoices_router
 from app.onboarding.router import router as onboarding_router
 from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
+from app.soc_reports.router import router as soc_reports_router
+from app.stats.router import router as stats_router
 
 API_DESCRIPTION = """
 Contract and billing service for **Secure Connect Managed Suite**.
@@ -114,4 +116,6 @@ def create_app(
     app.include_router(invoices_router)
     app.include_router(einvoice_router)
     app.include_router(audit_events_router)
+    app.include_router(soc_reports_router)
+    app.include_router(stats_router)
     return app

@@ -54,6 +54,8 @@ bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreS
 	@$(BIN)/python bench/bill_run_bench.py
 	@$(BIN)/python bench/body_guard_bench.py
 	@$(BIN)/python bench/documents_bench.py
+	@$(BIN)/python bench/audit_export_bench.py
+	@$(BIN)/python bench/stats_bench.py
 
 # issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
 FUZZ_SECONDS ?= 150

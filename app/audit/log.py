@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select, update
+from sqlalchemy import Row, Text, cast, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +25,12 @@ from app.core.pagination import PageParams, paginate
 EXPORT_BATCH = 2000
 PURGE_BATCH = 10_000
 _table = AuditRecord.__table__
+# The export copies the stored JSON of before/after as it is: no decoding, no encoding.
+_EXPORTED = [
+    *(c for c in _table.c if c.name not in ("before", "after")),
+    cast(_table.c.before, Text).label("before_json"),
+    cast(_table.c.after, Text).label("after_json"),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +85,8 @@ async def page(
 async def batches(
     database: Database, filters: Filters, *, size: int = EXPORT_BATCH
 ) -> AsyncIterator[Sequence[Row[Any]]]:
-    """Every matching entry, oldest first, as plain rows in batches of ``size``.
+    """Every matching entry, oldest first, as plain rows in batches of ``size``, with
+    ``before_json`` and ``after_json`` the stored JSON texts.
 
     Constant memory whatever the log's length: each batch is a keyset query of its own
     short transaction (no ORM identity map, no lock held while the client reads), and
@@ -93,7 +100,7 @@ async def batches(
         after = 0
         while True:
             stmt = (
-                select(_table)
+                select(*_EXPORTED)
                 .where(*filters.where(), AuditRecord.seq > after, AuditRecord.seq <= newest)
                 .order_by(AuditRecord.seq)
                 .limit(size)

@@ -177,6 +177,20 @@ def upgrade() -> None:
         op.create_check_constraint(
             "performed_by_known", "contracts", "onboarding_performed_by IN ('carrier', 'partner')"
         )
+    # The monthly statistics scan these columns only (issue 13 §4).
+    op.create_index(
+        "ix_contracts_stats",
+        "contracts",
+        [
+            "customer_id",
+            "plan",
+            "status",
+            "service_start_on",
+            "termination_effective_on",
+            "license_ids",
+            "ad_integration",
+        ],
+    )
     # Onboarding started before this field existed was the carrier's (the default).
     op.execute(
         "UPDATE contracts SET onboarding_performed_by = 'carrier' "
@@ -226,6 +240,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("soc_reports")
+    op.drop_index("ix_contracts_stats", table_name="contracts")
     if op.get_bind().dialect.name != "sqlite":
         op.drop_constraint("performed_by_known", "contracts", type_="check")
     op.drop_column("contracts", "onboarding_performed_by")

@@ -707,7 +707,12 @@ async def test_the_history_lists_every_change_newest_first_with_who_and_the_busi
     contract = await apply(client, crm, customer["id"], received_on="2026-05-01")
     base = f"/v1/contracts/{contract['id']}"
     await post_ok(client, f"{base}/accept", operator, {})
-    await post_ok(client, f"{base}/onboarding/start", operator, {"started_on": "2026-05-20"})
+    await post_ok(
+        client,
+        f"{base}/onboarding/start",
+        operator,
+        {"started_on": "2026-05-20", "performed_by": "partner"},
+    )
     await post_ok(
         client, f"{base}/onboarding/milestones/explanation", partner, {"done_on": "2026-05-22"}
     )

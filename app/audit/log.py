@@ -63,9 +63,10 @@ class Filters:
 
 
 def _seq_key(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**62:
+    """The cursor holds the seq as text, as the API wrote it."""
+    if not isinstance(value, str) or not value.isdigit() or not 0 < int(value) < 2**62:
         raise ValueError("not a key this API writes")
-    return value
+    return int(value)
 
 
 async def page(
@@ -76,7 +77,7 @@ async def page(
         session,
         select(AuditRecord).where(*filters.where()),
         keys=[AuditRecord.seq],
-        key_of=lambda r: [r.seq],
+        key_of=lambda r: [str(r.seq)],
         params=params,
         parse=[_seq_key],
     )

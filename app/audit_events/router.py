@@ -4,11 +4,11 @@ administrators' log belongs to the customer, R-PTN-3)."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
 from sqlalchemy import literal, select
 
 from app.audit import log
@@ -17,26 +17,29 @@ from app.audit_events.schemas import AuditEventRead
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
+from app.core.clock import TOKYO
 from app.core.database import SessionDep, get_database
 from app.core.errors import Unprocessable
 from app.core.pagination import Page, PageParamsDep
+from app.core.validation import BusinessDate
 
 router = APIRouter(prefix="/v1/audit-events", tags=["audit-events"])
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.PORTAL))]
-Since = Annotated[
-    AwareDatetime | None,
-    Query(description="Entries at or after this instant (RFC 3339 with offset)."),
-]
-Until = Annotated[
-    AwareDatetime | None, Query(description="Entries before this instant (RFC 3339 with offset).")
-]
+Since = Annotated[BusinessDate | None, Query(description="Entries on or after this day (Tokyo).")]
+Until = Annotated[BusinessDate | None, Query(description="Entries on or before this day (Tokyo).")]
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=TOKYO)
+
+
 ID = Annotated[str | None, Query(max_length=40)]
 
 
 def _filters(
     principal: Principal,
-    since: AwareDatetime | None,
-    until: AwareDatetime | None,
+    since: date | None,
+    until: date | None,
     **more: str | None,
 ) -> log.Filters:
     if since is not None and until is not None and until < since:
@@ -46,7 +49,12 @@ def _filters(
             field="until",
         )
     customer_id = principal.customer_id if principal.role is Role.PORTAL else None
-    return log.Filters(since=since, until=until, customer_id=customer_id, **more)
+    return log.Filters(
+        since=_start_of(since) if since else None,
+        until=_start_of(until + timedelta(days=1)) if until else None,
+        customer_id=customer_id,
+        **more,
+    )
 
 
 @router.get("", operation_id="audit-events-list", summary="List operation-log entries")
@@ -105,8 +113,8 @@ async def export_audit_events(
     filters = _filters(actor, since, until)
     # The database answers before the stream starts (else 503, not a truncated file).
     await session.execute(select(literal(1)))
-    start = since.date().isoformat() if since else "start"
-    end = until.date().isoformat() if until else "now"
+    start = since.isoformat() if since else "start"
+    end = until.isoformat() if until else "now"
     return StreamingResponse(
         service.ndjson(get_database(request), filters),
         media_type="application/x-ndjson",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
@@ -15,6 +14,7 @@ from app.core.database import SessionDep
 from app.core.http import ClockDep
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep, paginate
+from app.core.validation import BusinessDate
 from app.soc_reports import service
 from app.soc_reports.models import SocReport
 from app.soc_reports.schemas import SocReportCreate, SocReportRead, Status
@@ -60,7 +60,7 @@ async def list_reports(
     contract_id: Annotated[str | None, Query(max_length=40)] = None,
     status: Annotated[Status | None, Query()] = None,
     since: Annotated[
-        date | None, Query(description="Reports of periods ending on or after this day.")
+        BusinessDate | None, Query(description="Reports of periods ending on or after this day.")
     ] = None,
 ) -> Page[SocReportRead]:
     """Newest first. A portal key sees its own customer's reports only."""

@@ -75,15 +75,10 @@ async def test_r_ptn_2_filters_by_actor_action_and_time_window(
     assert [e["after"]["name"] for e in by_crm["items"]] == ["株式会社シーアールエム"]
     updates = await _list(client, operator, action="customers.update")
     assert {e["action"] for e in updates["items"]} == {"customers.update"}
-    now = clock.now()
-    inside = await _list(
-        client,
-        operator,
-        since=(now - timedelta(seconds=1)).isoformat(),
-        until=(now + timedelta(seconds=1)).isoformat(),
-    )
+    today = clock.today()
+    inside = await _list(client, operator, since=str(today), until=str(today))
     assert len(inside["items"]) >= 4
-    later = await _list(client, operator, since=(now + timedelta(seconds=1)).isoformat())
+    later = await _list(client, operator, since=str(today + timedelta(days=1)))
     assert later["items"] == []
 
 
@@ -109,6 +104,7 @@ async def test_r_ptn_2_the_list_pages_newest_first_with_a_cursor(
             "invalid_window",
         ),
         ({"cursor": "WyJ4Il0"}, "invalid_cursor"),  # ["x"]: not a seq
+        ({"cursor": "WzVd"}, "invalid_cursor"),  # [5]: the API writes seqs as text
     ],
 )
 async def test_bad_filters_are_422_with_a_code(
@@ -162,7 +158,7 @@ async def test_r_ptn_2_export_streams_ndjson_oldest_first_as_a_download(
     await _two_customers(client, operator)
     response = await client.get(
         "/v1/audit-events/export",
-        params={"since": "2026-11-01T00:00:00+09:00"},
+        params={"since": "2026-11-01"},
         headers=operator,
     )
     assert response.status_code == 200, response.text
@@ -197,7 +193,7 @@ async def test_export_of_an_empty_window_is_an_empty_file(
     operator = await make_key(Role.OPERATOR)
     response = await client.get(
         "/v1/audit-events/export",
-        params={"since": "2099-01-01T00:00:00Z"},
+        params={"since": "2027-12-31"},
         headers=operator,
     )
     assert response.status_code == 200

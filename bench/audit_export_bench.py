@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ async def _seed(url: str, count: int) -> None:
         for first in range(1, count + 1, BATCH):
             rows = []
             for seq in range(first, min(first + BATCH, count + 1)):
-                row = {
+                row: dict[str, Any] = {
                     "id": f"aud_{seq:026d}",
                     "seq": seq,
                     "occurred_at": start + timedelta(seconds=seq),
@@ -105,7 +106,7 @@ async def _export(url: str) -> dict[str, Any]:
         await asyncio.Event().wait()  # the client stays connected
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
         if message["type"] == "http.response.start":
             received["status"] = message["status"]
         elif message["type"] == "http.response.body":

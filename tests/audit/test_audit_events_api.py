@@ -100,7 +100,7 @@ async def test_r_ptn_2_the_list_pages_newest_first_with_a_cursor(
     [
         ({"since": "2026-11-24T10:00:00"}, "validation_error"),  # no offset
         (
-            {"since": "2026-11-24T10:00:00+09:00", "until": "2026-11-23T10:00:00+09:00"},
+            {"since": "2026-11-24", "until": "2026-11-23"},
             "invalid_window",
         ),
         ({"cursor": "WyJ4Il0"}, "invalid_cursor"),  # ["x"]: not a seq

@@ -56,6 +56,8 @@ bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreS
 	@$(BIN)/python bench/documents_bench.py
 	@$(BIN)/python bench/idempotency_bench.py
 	@$(BIN)/python bench/webhooks_bench.py
+	@$(BIN)/python bench/audit_export_bench.py
+	@$(BIN)/python bench/stats_bench.py
 
 # issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
 FUZZ_SECONDS ?= 150

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import Depends, FastAPI
 
 from app.api_keys.router import router as api_keys_router
+from app.audit_events.router import router as audit_events_router
 from app.auth.dependencies import authenticate_request
 from app.changes.charges_router import router as charges_router
 from app.changes.router import router as changes_router
@@ -41,6 +42,8 @@ from app.price_books.router import router as price_books_router
 from app.quotes.router import router as quotes_router
 from app.sandbox.clock import sandbox_clock
 from app.sandbox.router import router as sandbox_router
+from app.soc_reports.router import router as soc_reports_router
+from app.stats.router import router as stats_router
 from app.webhooks.metrics import refresh as refresh_webhook_metrics
 from app.webhooks.router import router as webhooks_router
 
@@ -136,4 +139,7 @@ def create_app(
     app.include_router(sandbox_router)
     app.include_router(events_router)
     app.include_router(webhooks_router)
+    app.include_router(audit_events_router)
+    app.include_router(soc_reports_router)
+    app.include_router(stats_router)
     return app

@@ -1,6 +1,6 @@
 """Every feature's models, imported in one place so Alembic sees the whole schema."""
 
-from app.audit.models import AuditRecord
+from app.audit.models import AuditChainHead, AuditRecord
 from app.auth.models import ApiKey
 from app.charges.models import Charge
 from app.contracts.models import (
@@ -29,6 +29,7 @@ from app.invoices.models import (
 )
 from app.price_books.models import PriceBookVersion
 from app.sandbox.models import SandboxClock
+from app.soc_reports.models import SocReport
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "IssuerSnapshot",
     "NumberCounter",
     "Payment",
+    "AuditChainHead",
     "AuditRecord",
     "Base",
     "Charge",
@@ -57,6 +59,7 @@ __all__ = [
     "OnboardingMilestone",
     "PriceBookVersion",
     "SandboxClock",
+    "SocReport",
     "Suspension",
     "WebhookDelivery",
     "WebhookEndpoint",

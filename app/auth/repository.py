@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,3 +34,15 @@ class ApiKeyRepository:
         return await paginate(
             self.session, stmt, keys=[ApiKey.id], key_of=lambda k: [k.id], params=params
         )
+
+
+async def key_names(session: AsyncSession, key_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """Each key's ``(name, role)`` by id, revoked keys included (the operation log names
+    who acted long after a key is revoked)."""
+    wanted = sorted(set(key_ids))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(ApiKey.id, ApiKey.name, ApiKey.role).where(ApiKey.id.in_(wanted))
+    )
+    return {key_id: (name, role) for key_id, name, role in rows}

@@ -22,6 +22,7 @@ from app.api_keys.schemas import ApiKeyCreate, ApiKeyRead
 from app.auth.models import ApiKey
 from app.auth.roles import Role
 from app.auth.service import Principal
+from app.cli.audit import audit
 from app.cli.bill_run import bill_run
 from app.cli.contracts import contracts
 from app.cli.errors import OperatorErrors
@@ -40,6 +41,7 @@ app = typer.Typer(
 api_keys = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(api_keys, name="api-keys")
 app.add_typer(contracts, name="contracts")
+app.add_typer(audit, name="audit")
 app.command("bill-run")(bill_run)
 app.command("worker")(worker)
 console = Console()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth.roles import Role
 from app.auth.service import Principal
-from app.contracts.models import Contract
+from app.contracts.models import Contract, ContractOption
 from app.contracts.repository import ContractRepository
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.pricing.calendar import Term, term_on
@@ -20,9 +22,24 @@ async def load(
 ) -> Contract:
     """The contract, or 404 when it does not exist or the caller may not see it (R-PTN-3)."""
     contract = await ContractRepository(session).get(contract_id, for_update=for_update)
-    if contract is None or not actor.sees_customer(contract.customer_id):
+    if (
+        contract is None
+        or not actor.sees_customer(contract.customer_id)
+        or (actor.role is Role.PARTNER and not await partner_works_on(session, contract))
+    ):
         raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
     return contract
+
+
+async def partner_works_on(session: AsyncSession, contract: Contract) -> bool:
+    """Issue 13 §2: a partner key sees the contracts it works on: those with ``soc`` (now
+    or once: its reports stay its work) and those whose onboarding it performs (Art. 20.3)."""
+    if contract.soc or contract.onboarding_performed_by == "partner":
+        return True
+    had_soc = exists().where(
+        ContractOption.contract_id == contract.id, ContractOption.option == "soc"
+    )
+    return bool(await session.scalar(select(had_soc)))
 
 
 def not_before(day: date, earliest: date, field: str, what: str, rule: str) -> None:

@@ -33,9 +33,24 @@ class Contract(CreatedAtMixin, Base):
         ),
         CheckConstraint("license_ids BETWEEN 1 AND 1000000", name="license_ids_range"),
         CheckConstraint("onboarding_kind IN ('simple', 'standard')", name="onboarding_kind_known"),
+        CheckConstraint(
+            "onboarding_performed_by IN ('carrier', 'partner')", name="performed_by_known"
+        ),
         # R-LC-2: the acceptance queue is read in (received_on, arrival) order.
         Index("ix_contracts_status_received", "status", "received_on", "arrival_seq"),
         Index("ix_contracts_customer_id", "customer_id"),
+        # Issue 13 §4: the monthly statistics read only these columns; covering them
+        # lets a scan of 100,000 contracts stay in the index.
+        Index(
+            "ix_contracts_stats",
+            "customer_id",
+            "plan",
+            "status",
+            "service_start_on",
+            "termination_effective_on",
+            "license_ids",
+            "ad_integration",
+        ),
         UniqueConstraint("arrival_seq"),
     )
 
@@ -60,6 +75,9 @@ class Contract(CreatedAtMixin, Base):
     rejection_notice: Mapped[str | None] = mapped_column(Text, nullable=True)
     withdrawn_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     onboarding_started_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    # Who performs the onboarding service (Art. 20.3): the carrier or its partner; set
+    # when it starts. A partner key sees the contracts whose onboarding it performs.
+    onboarding_performed_by: Mapped[str | None] = mapped_column(String(20), nullable=True)
     service_start_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     # The termination, once scheduled (R-TERM-3, R-TERM-4); status turns ``terminated``
     # when its effective date has passed (see ``contracts.states.effective_status``).

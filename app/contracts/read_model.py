@@ -66,6 +66,7 @@ async def onboarding_view(session: AsyncSession, contract: Contract, today: date
         # R-LC-6: not active by the deadline (only a contract the carrier accepted).
         overdue=Status(contract.status) in PRE_SERVICE and today > deadline,
         started_on=contract.onboarding_started_on,
+        performed_by=contract.onboarding_performed_by,
         milestones=[
             MilestoneRead(key=key, done_on=done.get(key))
             for key in MILESTONES[contract.onboarding_kind]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -126,6 +126,9 @@ class OnboardingRead(BaseModel):
     deadline: date = Field(description="Last day of the month after the planned month (R-LC-6).")
     overdue: bool
     started_on: date | None
+    performed_by: Literal["carrier", "partner"] | None = Field(
+        description="Who performs the onboarding service (Art. 20.3); set when it starts."
+    )
     milestones: list[MilestoneRead]
     inspections: list[InspectionRead]
     completed_on: date | None

@@ -101,6 +101,21 @@ TAGS: list[dict[str, str]] = [
         "description": "Admin only: endpoints that receive events, signed (Standard "
         "Webhooks) and retried for about 27 h; their deliveries, a test ping, a redelivery.",
     },
+    {
+        "name": "soc-reports",
+        "description": "The SOC partner's status reports of contracts with `soc` (R-PTN-1); "
+        "staff, CRM and the customer's portal read them.",
+    },
+    {
+        "name": "audit-events",
+        "description": "The operation log (R-PTN-2, Art. 32.3): every change with who, what, "
+        "when, before and after, kept 90 days; NDJSON export to keep it longer.",
+    },
+    {
+        "name": "stats",
+        "description": "Anonymous monthly statistics (Art. 32.1(3)(4)): figures drawn from "
+        "too few customers are suppressed.",
+    },
 ]
 
 # Each dependency that checks a key → the roles it lets in. app/auth's ``require(...)``

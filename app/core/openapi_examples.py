@@ -91,7 +91,29 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "WithdrawRequest": [{"withdrawn_on": "2026-11-24", "reason": "社内稟議が否決されたため。"}],
-    "OnboardingStart": [{"started_on": "2026-12-01"}],
+    "OnboardingStart": [
+        {"started_on": "2026-12-01"},
+        {"started_on": "2026-12-01", "performed_by": "partner"},
+    ],
+    "SocReportCreate": [
+        {
+            "contract_id": "ctr_01KBQ80A1B2C3D4E5F6G7H8J9K",
+            "period_start": "2027-01-01",
+            "period_end": "2027-01-31",
+            "status": "normal",
+            "incident_count": 0,
+            "summary": "重大な検知なし。不審なサインイン 3 件を調査し、いずれも誤検知と判定。",
+        },
+        {
+            "contract_id": "ctr_01KBQ80A1B2C3D4E5F6G7H8J9K",
+            "period_start": "2027-01-01",
+            "period_end": "2027-01-31",
+            "status": "incident",
+            "incident_count": 1,
+            "summary": "1 月 18 日のマルウェア検知 1 件を追記（隔離済み）。",
+            "supersedes_id": "soc_01KBQ9A1B2C3D4E5F6G7H8J9K0",
+        },
+    ],
     "MilestoneDone": [{"done_on": "2026-12-08"}],
     "InspectionCreate": [
         {"inspected_on": "2026-12-20", "result": "accepted", "certificate_on": "2026-12-21"},

@@ -197,6 +197,21 @@ class Settings(BaseSettings):
             raise ValueError("SCMS_WEBHOOK_RETRY_DELAYS: at least one delay, each at least 1 s")
         return value
 
+    # Issue 13 §3 (Art. 32.3): the operation log is kept this long, then purged daily.
+    audit_retention_days: int = Field(
+        default=90,
+        ge=1,
+        le=36500,
+        description="Operation-log entries older than this many days are purged (Art. 32.3).",
+    )
+    # Issue 13 §4 (Art. 32.1(4)): a statistic drawn from fewer customers is suppressed.
+    stats_min_customers: int = Field(
+        default=3,
+        ge=2,
+        le=1000,
+        description="A statistics figure drawn from fewer customers is suppressed.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _supported_driver(cls, value: str) -> str:

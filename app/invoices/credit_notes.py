@@ -146,6 +146,7 @@ async def issue(
         action="credit_notes.issue",
         resource_type="credit_note",
         resource_id=note.id,
+        customer_id=invoice.customer_id,
         before=None,
         after=snapshot(note),
     )

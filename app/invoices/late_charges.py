@@ -128,6 +128,7 @@ async def record_if_due(
         action="charges.record",
         resource_type="charge",
         resource_id=charge.id,
+        customer_id=invoice.customer_id,
         before=None,
         after=snapshot(charge),
     )

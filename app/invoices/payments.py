@@ -104,6 +104,7 @@ async def record_payment(
         action="payments.record",
         resource_type="payment",
         resource_id=payment.id,
+        customer_id=invoice.customer_id,
         before=None,
         after=snapshot(payment),
     )

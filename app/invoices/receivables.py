@@ -247,6 +247,7 @@ async def write_audit(
     resource_id: str,
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
+    customer_id: str | None = None,
 ) -> None:
     await audit.record(
         session,
@@ -258,6 +259,7 @@ async def write_audit(
         before=before,
         after=after,
         request_id=actor.request_id,
+        customer_id=customer_id,
     )
 
 

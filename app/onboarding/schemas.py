@@ -16,6 +16,11 @@ class OnboardingStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     started_on: BusinessDate
+    performed_by: Literal["carrier", "partner"] = Field(
+        default="carrier",
+        description="Who performs the onboarding (Art. 20.3): the carrier or its partner. "
+        "A partner key sees, and records milestones of, the contracts its partner performs.",
+    )
 
 
 class MilestoneDone(BaseModel):

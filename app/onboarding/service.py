@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import snapshot
+from app.auth.roles import Role
 from app.auth.service import Principal
 from app.contracts import events
 from app.contracts.guards import load, not_before
@@ -17,7 +18,7 @@ from app.contracts.models import (
 from app.contracts.repository import ContractRepository
 from app.contracts.states import MILESTONES, Move, Status, ensure_allowed
 from app.core.clock import Clock
-from app.core.errors import Conflict, Unprocessable
+from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.ids import new_id
 from app.invoices.months import record_charges
 from app.onboarding.schemas import (
@@ -43,6 +44,7 @@ async def start(
     before = snapshot(contract)
     contract.status = Status.ONBOARDING.value
     contract.onboarding_started_on = data.started_on
+    contract.onboarding_performed_by = data.performed_by
     await events.changed(
         session,
         contract,
@@ -69,6 +71,14 @@ async def record_milestone(
     system can retry safely; a different date is a conflict.
     """
     contract = await load(session, contract_id, actor, for_update=True)
+    if actor.role is Role.PARTNER and contract.onboarding_performed_by != "partner":
+        raise Forbidden(
+            "The partner records milestones of the onboarding it performs (Art. 20.3); "
+            "the carrier performs this one.",
+            code="onboarding_not_by_partner",
+            rule="R-PTN-1",
+            performed_by=contract.onboarding_performed_by,
+        )
     ensure_allowed(contract.status, Move.RECORD_MILESTONE)
     allowed = MILESTONES[contract.onboarding_kind]
     if key not in allowed:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.log import purge_expired
 from app.core import idempotency, jobs
 from app.core.clock import Clock
 from app.core.database import Database
@@ -81,6 +82,13 @@ async def purge_idempotency_keys(database: Database, settings: Settings, clock: 
     return await idempotency.purge_expired(database, clock.now())
 
 
+async def purge_audit_log(database: Database, settings: Settings, clock: Clock) -> int:
+    """The operation log keeps SCMS_AUDIT_RETENTION_DAYS (R-PTN-2, Art. 32.3): the older
+    entries go, the chain's anchor moving with them. Hourly: each run finds only the hour's
+    newly expired entries, in batches."""
+    return await purge_expired(database, clock=clock, retention_days=settings.audit_retention_days)
+
+
 @dataclass(frozen=True, slots=True)
 class Periodic:
     name: str
@@ -94,4 +102,5 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("schedule_daily_roll", 60, schedule_daily_roll),
     Periodic("deliver_webhooks", 0.5, deliver_due),
     Periodic("purge_idempotency_keys", 600, purge_idempotency_keys),
+    Periodic("purge_audit_log", 3600, purge_audit_log),
 )

@@ -707,7 +707,12 @@ async def test_the_history_lists_every_change_newest_first_with_who_and_the_busi
     contract = await apply(client, crm, customer["id"], received_on="2026-05-01")
     base = f"/v1/contracts/{contract['id']}"
     await post_ok(client, f"{base}/accept", operator, {})
-    await post_ok(client, f"{base}/onboarding/start", operator, {"started_on": "2026-05-20"})
+    await post_ok(
+        client,
+        f"{base}/onboarding/start",
+        operator,
+        {"started_on": "2026-05-20", "performed_by": "partner"},
+    )
     await post_ok(
         client, f"{base}/onboarding/milestones/explanation", partner, {"done_on": "2026-05-22"}
     )
@@ -889,7 +894,15 @@ async def test_a_partner_may_only_record_milestones(
 ) -> None:
     """R-PTN-1 (Art. 20.3): the onboarding partner records milestones, nothing else."""
     partner = await make_key("partner")
-    contract = await onboarding(client, admin, customer["id"])
+    # Issue 13 §2: the partner records milestones of the onboarding it performs.
+    contract = await apply(client, admin, customer["id"])
+    await post_ok(client, f"/v1/contracts/{contract['id']}/accept", admin, {})
+    await post_ok(
+        client,
+        f"/v1/contracts/{contract['id']}/onboarding/start",
+        admin,
+        {"started_on": "2026-05-20", "performed_by": "partner"},
+    )
     routes = _routes(contract["id"], customer["id"])
     statuses = await _statuses(client, routes, partner)
     milestone = next(k for k in statuses if "milestones" in k)

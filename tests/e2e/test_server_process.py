@@ -104,7 +104,9 @@ def test_a_contract_goes_from_application_to_active_over_http(server: Server) ->
         base = f"/v1/contracts/{contract['id']}"
         assert http.post(f"{base}/accept", json={}, headers=operator).status_code == 200
         started = http.post(
-            f"{base}/onboarding/start", json={"started_on": "2026-05-20"}, headers=operator
+            f"{base}/onboarding/start",
+            json={"started_on": "2026-05-20", "performed_by": "partner"},  # Art. 20.3
+            headers=operator,
         )
         assert started.status_code == 200
         for key in STANDARD_MILESTONES:

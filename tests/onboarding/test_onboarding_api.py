@@ -165,9 +165,16 @@ async def test_a_milestone_of_another_kind_is_422_listing_the_allowed_keys(
 async def test_a_partner_records_a_milestone_and_sees_only_the_onboarding_block(
     client: httpx.AsyncClient, admin: Headers, customer: Body, make_key: KeyFactory
 ) -> None:
-    """R-PTN-1 (Art. 20.3) and R-PTN-3: the partner gets no customer data back."""
+    """R-PTN-1 (Art. 20.3) and R-PTN-3: the partner gets no customer data back. The
+    onboarding is the partner's (issue 13 §2: it records milestones of its own)."""
     partner = await make_key("partner")
-    contract = await onboarding(client, admin, customer["id"])
+    contract = await accepted(client, admin, customer["id"])
+    await post_ok(
+        client,
+        f"{_base(contract)}/start",
+        admin,
+        {"started_on": str(STARTED), "performed_by": "partner"},
+    )
     response = await _post(
         client, f"{_base(contract)}/milestones/explanation", partner, {"done_on": "2026-05-21"}
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0015_sandbox_clock
 Revises: 0014_issuer_at_issue
-Create Date: 2026-12-02 01:40:00+00:00
+Create Date: 2026-12-02 02:30:00+00:00
 
 Issue 15: the sandbox clock's offset, one row shared by every process.
 """

@@ -1,8 +1,8 @@
 """issuer at issue
 
 Revision ID: 0014_issuer_at_issue
-Revises: 0012_webhooks
-Create Date: 2026-12-02 01:30:00+00:00
+Revises: 0013_partners_and_records
+Create Date: 2026-12-02 02:20:00+00:00
 
 Issue 14 §3, §4: the issuer's contact and transfer accounts as each invoice and credit
 note states them (a shared, content-addressed snapshot), and the customer's reference and
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_issuer_at_issue"
-down_revision: str | None = "0012_webhooks"
+down_revision: str | None = "0013_partners_and_records"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,297 @@
+"""The month's figures in a few aggregate queries, then suppression (Art. 32.1(4)).
+
+Statistics read the contracts' and invoices' tables directly, in SQL aggregates only:
+going through those features' services would load every row, and the month of 100,000
+contracts has to answer within a second. Nothing here returns a row, only sums and counts
+with the number of distinct customers each was drawn from.
+
+A figure drawn from fewer than ``min_customers`` customers (but at least one) is
+suppressed. The plan cells add up to the published total, so when exactly one plan cell
+of a measure is suppressed the next smallest is suppressed too: the total minus the
+others would otherwise give it away. Options overlap (a contract has several), so their
+cells add up to nothing and need no second suppression.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, distinct, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.contracts.billing import BILLING_STATUSES
+from app.contracts.models import Contract, ContractOption
+from app.invoices.models import Invoice, InvoiceLine, Payment
+from app.pricing.calendar import Month
+from app.stats import schemas as s
+
+MEASURES = ("active", "new", "ended")
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    value: int
+    customers: int
+
+
+def _conditions(month: Month) -> dict[str, ColumnElement[bool]]:
+    served = Contract.status.in_(BILLING_STATUSES)
+    return {
+        "active": and_(
+            served,
+            Contract.service_start_on <= month.last_day,
+            or_(
+                Contract.termination_effective_on.is_(None),
+                Contract.termination_effective_on >= month.first_day,
+            ),
+        ),
+        "new": and_(served, Contract.service_start_on.between(month.first_day, month.last_day)),
+        "ended": and_(
+            served, Contract.termination_effective_on.between(month.first_day, month.last_day)
+        ),
+    }
+
+
+def _flag(cond: ColumnElement[bool], value: Any = 1) -> Any:
+    return case((cond, value), else_=0)
+
+
+def _summed(sub: Any, *names: str) -> list[Any]:
+    """For each measure of a per-customer subquery: its sum, and how many customers
+    have any of it (one GROUP BY per customer instead of COUNT(DISTINCT …) per figure)."""
+    return [e for n in names for e in (func.sum(sub.c[n]), func.sum(_flag(sub.c[n] > 0)))]
+
+
+def _cells(row: Sequence[Any], offset: int = 0) -> dict[str, Cell]:
+    return {
+        m: Cell(int(row[offset + 2 * i] or 0), int(row[offset + 2 * i + 1] or 0))
+        for i, m in enumerate(MEASURES)
+    }
+
+
+class Suppressor:
+    def __init__(self, min_customers: int) -> None:
+        self.min_customers = min_customers
+
+    def hides(self, cell: Cell) -> bool:
+        return 0 < cell.customers < self.min_customers
+
+    def figure(self, cell: Cell, *, hidden: bool = False) -> s.Figure:
+        if hidden or self.hides(cell):
+            return s.Figure(value=None, suppressed=True)
+        return s.Figure(value=cell.value, suppressed=False)
+
+    def hidden_parts(self, parts: Sequence[Cell], total: Cell) -> set[int]:
+        """The parts of a published total to suppress: primary, and one more when a
+        single suppressed part could be recovered by subtraction."""
+        hidden = {i for i, cell in enumerate(parts) if self.hides(cell)}
+        if len(hidden) == 1 and not self.hides(total):
+            shown = [i for i in range(len(parts)) if i not in hidden and parts[i].customers]
+            if shown:
+                hidden.add(min(shown, key=lambda i: (parts[i].value, i)))
+        return hidden
+
+
+async def _contracts(
+    session: AsyncSession, month: Month, hide: Suppressor
+) -> tuple[s.Contracts, s.Figure]:
+    cond = _conditions(month)
+    sums = [func.sum(_flag(cond[m])).label(m) for m in MEASURES]
+    ad = [
+        func.sum(_flag(and_(cond[m], Contract.ad_integration))).label(f"ad_{m}") for m in MEASURES
+    ]
+    licences = func.sum(_flag(cond["active"], Contract.license_ids)).label("licences")
+    per_customer = (
+        select(Contract.customer_id, *sums, *ad, licences).group_by(Contract.customer_id).subquery()
+    )
+    ad_names = [f"ad_{m}" for m in MEASURES]
+    total_row = (
+        await session.execute(select(*_summed(per_customer, *MEASURES, *ad_names, "licences")))
+    ).one()
+    total = _cells(total_row)
+    per_plan = (
+        select(Contract.plan, Contract.customer_id, *sums)
+        .group_by(Contract.plan, Contract.customer_id)
+        .subquery()
+    )
+    plan_rows = (
+        await session.execute(
+            select(per_plan.c.plan, *_summed(per_plan, *MEASURES))
+            .group_by(per_plan.c.plan)
+            .order_by(per_plan.c.plan)
+        )
+    ).all()
+    plans = [(row[0], _cells(row, 1)) for row in plan_rows]
+    hidden = {m: hide.hidden_parts([c[m] for _, c in plans], total[m]) for m in MEASURES}
+    by_plan = [
+        s.PlanCounts(
+            plan=plan,
+            **{m: hide.figure(cells[m], hidden=i in hidden[m]) for m in MEASURES},
+        )
+        for i, (plan, cells) in enumerate(plans)
+    ]
+    by_option = await _options(session, month, hide)
+    ad_cells = _cells(total_row, 2 * len(MEASURES))
+    by_option.append(
+        s.OptionCounts(option="ad_integration", **{m: hide.figure(ad_cells[m]) for m in MEASURES})
+    )
+    n = 4 * len(MEASURES)
+    licence_cell = Cell(int(total_row[n] or 0), int(total_row[n + 1] or 0))
+    contracts = s.Contracts(
+        total=s.ContractCounts(**{m: hide.figure(total[m]) for m in MEASURES}),
+        by_plan=by_plan,
+        by_option=by_option,
+    )
+    return contracts, hide.figure(licence_cell)
+
+
+async def _options(session: AsyncSession, month: Month, hide: Suppressor) -> list[s.OptionCounts]:
+    """soc and reserved_ip by their dated periods: in effect on a day of the month (a
+    contract with two periods in the month counts once)."""
+    cond = _conditions(month)
+    in_month = and_(
+        ContractOption.starts_on <= month.last_day,
+        or_(ContractOption.ends_on.is_(None), ContractOption.ends_on >= month.first_day),
+    )
+    per_contract = (
+        select(
+            ContractOption.option,
+            Contract.customer_id,
+            *[func.max(_flag(cond[m])).label(m) for m in MEASURES],
+        )
+        .join(Contract, Contract.id == ContractOption.contract_id)
+        .where(in_month)
+        .group_by(ContractOption.option, Contract.customer_id, Contract.id)
+        .subquery()
+    )
+    per_customer = (
+        select(
+            per_contract.c.option,
+            per_contract.c.customer_id,
+            *[func.sum(per_contract.c[m]).label(m) for m in MEASURES],
+        )
+        .group_by(per_contract.c.option, per_contract.c.customer_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(per_customer.c.option, *_summed(per_customer, *MEASURES)).group_by(
+                per_customer.c.option
+            )
+        )
+    ).all()
+    found = {row[0]: _cells(row, 1) for row in rows}
+    empty = {m: Cell(0, 0) for m in MEASURES}
+    return [
+        s.OptionCounts(
+            option=option, **{m: hide.figure(found.get(option, empty)[m]) for m in MEASURES}
+        )
+        for option in ("soc", "reserved_ip")
+    ]
+
+
+def _billed(month: Month) -> list[ColumnElement[bool]]:
+    return [Invoice.month == str(month), Invoice.status != "void"]
+
+
+async def _invoiced(session: AsyncSession, month: Month, hide: Suppressor) -> s.Invoiced:
+    per_customer = (
+        select(
+            InvoiceLine.item,
+            InvoiceLine.taxable,
+            Invoice.customer_id,
+            func.sum(InvoiceLine.amount).label("amount"),
+        )
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(*_billed(month))
+        .group_by(InvoiceLine.item, InvoiceLine.taxable, Invoice.customer_id)
+        .subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                per_customer.c.item,
+                per_customer.c.taxable,
+                func.sum(per_customer.c.amount),
+                func.count(),
+            )
+            .group_by(per_customer.c.item, per_customer.c.taxable)
+            .order_by(per_customer.c.item, per_customer.c.taxable.desc())
+        )
+    ).all()
+    tax_stmt = select(func.sum(Invoice.tax), func.count(distinct(Invoice.customer_id))).where(
+        *_billed(month)
+    )
+    tax = (await session.execute(tax_stmt)).one()
+    return s.Invoiced(
+        by_item=[
+            s.ItemAmount(
+                item=item,
+                tax_category="taxable" if taxable else "non_taxable",
+                amount=hide.figure(Cell(int(amount or 0), int(n))),
+            )
+            for item, taxable, amount, n in rows
+        ],
+        tax=hide.figure(Cell(int(tax[0] or 0), int(tax[1] or 0))),
+    )
+
+
+async def _received(session: AsyncSession, month: Month, hide: Suppressor) -> s.Received:
+    row = (
+        await session.execute(
+            select(
+                func.count(Payment.id),
+                func.sum(Payment.amount),
+                func.count(distinct(Invoice.customer_id)),
+            )
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(Payment.paid_on.between(month.first_day, month.last_day))
+        )
+    ).one()
+    customers = int(row[2] or 0)
+    return s.Received(
+        count=hide.figure(Cell(int(row[0] or 0), customers)),
+        amount=hide.figure(Cell(int(row[1] or 0), customers)),
+    )
+
+
+async def _overdue(session: AsyncSession, month: Month, today: date, hide: Suppressor) -> s.Overdue:
+    row = (
+        await session.execute(
+            select(
+                func.count(Invoice.id),
+                func.sum(Invoice.total - Invoice.amount_paid),
+                func.count(distinct(Invoice.customer_id)),
+            ).where(
+                Invoice.month == str(month),
+                Invoice.status == "issued",
+                Invoice.due_on < today,
+                Invoice.amount_paid < Invoice.total,
+            )
+        )
+    ).one()
+    customers = int(row[2] or 0)
+    return s.Overdue(
+        count=hide.figure(Cell(int(row[0] or 0), customers)),
+        balance=hide.figure(Cell(int(row[1] or 0), customers)),
+    )
+
+
+async def monthly(
+    session: AsyncSession, month: Month, *, today: date, min_customers: int
+) -> s.MonthlyStats:
+    hide = Suppressor(min_customers)
+    contracts, licences = await _contracts(session, month, hide)
+    return s.MonthlyStats(
+        month=str(month),
+        min_customers=min_customers,
+        contracts=contracts,
+        license_ids=licences,
+        invoiced=await _invoiced(session, month, hide),
+        payments_received=await _received(session, month, hide),
+        invoices_overdue=await _overdue(session, month, today, hide),
+    )

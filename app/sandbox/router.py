@@ -27,7 +27,10 @@ async def sandbox_on(request: Request) -> None:
         )
 
 
-router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"], dependencies=[Depends(sandbox_on)])
+router = APIRouter(prefix="/v1/sandbox", tags=["sandbox"])
+# After the key's role (a role that may not call it is 403 whatever the mode), before
+# anything else: off, the clock does not exist.
+SandboxOn = Annotated[None, Depends(sandbox_on)]
 Anyone = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL, Role.PARTNER))]
 Admin = Annotated[Principal, Depends(require())]
 
@@ -45,7 +48,9 @@ def _read(clock: Clock, base: Clock) -> SandboxClockRead:
     summary="Read the sandbox clock",
     openapi_extra=documents(404, 503),
 )
-async def get_clock(request: Request, clock: ClockDep, _: Anyone) -> SandboxClockRead:
+async def get_clock(
+    request: Request, _: Anyone, __: SandboxOn, clock: ClockDep
+) -> SandboxClockRead:
     """The sandbox's today and now, the real now and the offset between them."""
     return _read(clock, request.app.state.clock)
 
@@ -57,7 +62,7 @@ async def get_clock(request: Request, clock: ClockDep, _: Anyone) -> SandboxCloc
     openapi_extra=documents(404, 409, 503),
 )
 async def move_clock(
-    data: SandboxClockMove, request: Request, clock: ClockDep, _: Admin
+    request: Request, _: Admin, __: SandboxOn, data: SandboxClockMove, clock: ClockDep
 ) -> SandboxClockMoved:
     """Moves today forward to `today`, doing first, day by day and in order, what the days
     passed would have done: the daily roll (renewals, terminations, overdue invoices, with

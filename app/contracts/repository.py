@@ -1,11 +1,25 @@
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, text
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.models import Contract, ContractEvent, OnboardingInspection, OnboardingMilestone
+from app.contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractOption,
+    LicenceChange,
+    OnboardingInspection,
+    OnboardingMilestone,
+)
 from app.contracts.states import Status
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, paginate, paginate_rows
+from app.core.sql import json_rows
+from app.price_books.cache import Fingerprint, fingerprint_column
 
 # Any constant works: it names "the acceptance queue" among the database's advisory locks.
 _ACCEPTANCE_QUEUE_LOCK = 0x5C0A_0001
@@ -110,3 +124,161 @@ class ContractRepository:
         return await paginate(
             self.session, stmt, keys=[ContractEvent.id], key_of=lambda e: [e.id], params=params
         )
+
+
+# ---- the read model's reads (issue 11) ------------------------------------------------
+#
+# A contract with its whole dated history in ONE statement: its columns, each kind of
+# child row as a JSON array (a correlated subquery each), and the price books'
+# fingerprint, so the read model needs no other round trip whatever the history. A page
+# of contracts is the same statement with a LIMIT: one statement whatever the page size.
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionRecord:
+    id: str
+    inspected_on: date
+    result: str
+    certificate_on: date | None
+    defects: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRecord:
+    """A contract as its read model needs it, as plain values (no ORM identity)."""
+
+    id: str
+    customer_id: str
+    status: str
+    plan: str
+    license_ids: int
+    soc: bool
+    reserved_ip: bool
+    ad_integration: bool
+    onboarding_kind: str
+    received_on: date
+    planned_installation_on: date
+    administrators: list[dict[str, Any]]
+    accepted_on: date | None
+    out_of_order_reason: str | None
+    rejected_on: date | None
+    rejection_reason: str | None
+    rejection_notice: str | None
+    withdrawn_on: date | None
+    onboarding_started_on: date | None
+    service_start_on: date | None
+    termination_reason: str | None
+    termination_effective_on: date | None
+    termination_notice_on: date | None
+    termination_breach_item: int | None
+    termination_recorded_on: date | None
+    predecessor_id: str | None
+    successor_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    milestones_done: dict[str, date]
+    inspections: tuple[InspectionRecord, ...]  # oldest first
+    licence_changes: tuple[tuple[date, int], ...]  # (effective_on, license_ids)
+    options: tuple[tuple[str, date, date | None], ...]  # (option, starts_on, ends_on)
+    price_books: Fingerprint
+
+
+_DERIVED = ("milestones_done", "inspections", "licence_changes", "options", "price_books")
+_COLUMNS = [f.name for f in fields(ContractRecord) if f.name not in _DERIVED]
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _record(row: Any) -> ContractRecord:
+    *columns, milestones, inspections, changes, options, books = row
+    plain: dict[str, Any] = dict(zip(_COLUMNS, columns, strict=True))
+    return ContractRecord(
+        **plain,
+        milestones_done={key: date.fromisoformat(done) for key, done in milestones},
+        inspections=tuple(
+            sorted(
+                (
+                    InspectionRecord(i, date.fromisoformat(on), result, _day(cert), defects)
+                    for i, on, result, cert, defects in inspections
+                ),
+                key=lambda r: (r.inspected_on, r.id),
+            )
+        ),
+        licence_changes=tuple(sorted((date.fromisoformat(on), n) for on, n in changes)),
+        options=tuple(sorted((name, date.fromisoformat(s), _day(e)) for name, s, e in options)),
+        price_books=books or "",
+    )
+
+
+@lru_cache(maxsize=4)
+def _record_select(dialect: str) -> Select[Any]:
+    """Built once per dialect, so SQLAlchemy's compiled cache finds it at once."""
+    return select(
+        *(getattr(Contract, name) for name in _COLUMNS),
+        json_rows(
+            dialect,
+            [OnboardingMilestone.key, OnboardingMilestone.done_on],
+            OnboardingMilestone.contract_id == Contract.id,
+        ),
+        json_rows(
+            dialect,
+            [
+                OnboardingInspection.id,
+                OnboardingInspection.inspected_on,
+                OnboardingInspection.result,
+                OnboardingInspection.certificate_on,
+                OnboardingInspection.defects,
+            ],
+            OnboardingInspection.contract_id == Contract.id,
+            json_columns=[OnboardingInspection.defects],
+        ),
+        json_rows(
+            dialect,
+            [LicenceChange.effective_on, LicenceChange.license_ids],
+            LicenceChange.contract_id == Contract.id,
+        ),
+        json_rows(
+            dialect,
+            [ContractOption.option, ContractOption.starts_on, ContractOption.ends_on],
+            ContractOption.contract_id == Contract.id,
+        ),
+        fingerprint_column(dialect),
+    )
+
+
+@lru_cache(maxsize=4)
+def _one_record(dialect: str) -> Select[Any]:
+    return _record_select(dialect).where(Contract.id == bindparam("contract_id"))
+
+
+class ContractRecords:
+    """The read model's queries: plain column selects, one statement per read."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    async def get(self, contract_id: str) -> ContractRecord | None:
+        rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})
+        row = rows.first()
+        return None if row is None else _record(row)
+
+    async def page(
+        self,
+        params: PageParams,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[ContractRecord], str | None]:
+        stmt = _record_select(self.dialect)
+        if customer_id is not None:
+            stmt = stmt.where(Contract.customer_id == customer_id)
+        if status is not None:
+            stmt = stmt.where(Contract.status == status)
+        rows, cursor = await paginate_rows(
+            self.session, stmt, keys=[Contract.id], key_of=lambda r: [r[0]], params=params
+        )
+        return [_record(row) for row in rows], cursor

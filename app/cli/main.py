@@ -78,22 +78,40 @@ def listen_url(host: str, port: int, *, browse: bool = False) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: SCMS_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: SCMS_PORT.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes. Default: SCMS_WORKERS.")
+    ] = None,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API (uvloop, httptools; one or more workers)."""
     import uvicorn
-
-    from app.main import create_app
 
     settings = get_settings()
     if migrate_first:
         upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"Listening on {listen_url(bind_host, bind_port)}", highlight=False)
+    processes = workers or settings.workers
+    plural = "worker" if processes == 1 else "workers"
+    console.print(
+        f"Listening on {listen_url(bind_host, bind_port)} ({processes} {plural}, uvloop, "
+        "httptools)",
+        highlight=False,
+    )
     console.print(f"API docs: {listen_url(bind_host, bind_port, browse=True)}/docs")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
     console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+    # Each worker builds its own application (and engine) from the same settings; uvloop
+    # sets TCP_NODELAY on every connection, which keep-alive answers need with workers.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=bind_host,
+        port=bind_port,
+        workers=processes,
+        loop="uvloop",
+        http="httptools",
+        log_level="warning",
+    )
 
 
 @app.command()

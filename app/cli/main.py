@@ -209,7 +209,7 @@ def list_keys(
 
 @api_keys.command("revoke")
 def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
-    """Revoke a key: it stops working at once."""
+    """Revoke a key: servers refuse it within SCMS_API_KEY_CACHE_SECONDS (10 s)."""
 
     async def work(database: Database) -> ApiKey:
         async with database.sessionmaker.begin() as session:

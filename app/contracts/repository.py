@@ -215,35 +215,39 @@ def _record(row: Any) -> ContractRecord:
 
 @lru_cache(maxsize=4)
 def _record_select(dialect: str) -> Select[Any]:
-    """Built once per dialect, so SQLAlchemy's compiled cache finds it at once."""
+    """Built once per dialect, of table columns (a Core statement: no ORM compile step),
+    so SQLAlchemy's compiled cache finds it at once."""
+    contracts = Contract.__table__.c
+    milestones = OnboardingMilestone.__table__.c
+    inspections = OnboardingInspection.__table__.c
+    licences = LicenceChange.__table__.c
+    options = ContractOption.__table__.c
     return select(
-        *(getattr(Contract, name) for name in _COLUMNS),
+        *(contracts[name] for name in _COLUMNS),
         json_rows(
-            dialect,
-            [OnboardingMilestone.key, OnboardingMilestone.done_on],
-            OnboardingMilestone.contract_id == Contract.id,
+            dialect, [milestones.key, milestones.done_on], milestones.contract_id == contracts.id
         ),
         json_rows(
             dialect,
             [
-                OnboardingInspection.id,
-                OnboardingInspection.inspected_on,
-                OnboardingInspection.result,
-                OnboardingInspection.certificate_on,
-                OnboardingInspection.defects,
+                inspections.id,
+                inspections.inspected_on,
+                inspections.result,
+                inspections.certificate_on,
+                inspections.defects,
             ],
-            OnboardingInspection.contract_id == Contract.id,
-            json_columns=[OnboardingInspection.defects],
+            inspections.contract_id == contracts.id,
+            json_columns=[inspections.defects],
         ),
         json_rows(
             dialect,
-            [LicenceChange.effective_on, LicenceChange.license_ids],
-            LicenceChange.contract_id == Contract.id,
+            [licences.effective_on, licences.license_ids],
+            licences.contract_id == contracts.id,
         ),
         json_rows(
             dialect,
-            [ContractOption.option, ContractOption.starts_on, ContractOption.ends_on],
-            ContractOption.contract_id == Contract.id,
+            [options.option, options.starts_on, options.ends_on],
+            options.contract_id == contracts.id,
         ),
         fingerprint_column(dialect),
     )
@@ -251,7 +255,7 @@ def _record_select(dialect: str) -> Select[Any]:
 
 @lru_cache(maxsize=4)
 def _one_record(dialect: str) -> Select[Any]:
-    return _record_select(dialect).where(Contract.id == bindparam("contract_id"))
+    return _record_select(dialect).where(Contract.__table__.c.id == bindparam("contract_id"))
 
 
 class ContractRecords:
@@ -273,12 +277,13 @@ class ContractRecords:
         customer_id: str | None = None,
         status: str | None = None,
     ) -> tuple[list[ContractRecord], str | None]:
+        contracts = Contract.__table__.c
         stmt = _record_select(self.dialect)
         if customer_id is not None:
-            stmt = stmt.where(Contract.customer_id == customer_id)
+            stmt = stmt.where(contracts.customer_id == customer_id)
         if status is not None:
-            stmt = stmt.where(Contract.status == status)
+            stmt = stmt.where(contracts.status == status)
         rows, cursor = await paginate_rows(
-            self.session, stmt, keys=[Contract.id], key_of=lambda r: [r[0]], params=params
+            self.session, stmt, keys=[contracts.id], key_of=lambda r: [r[0]], params=params
         )
         return [_record(row) for row in rows], cursor

@@ -102,7 +102,10 @@ def create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # No overflow (issue 11): under a burst, connections opened beyond the pool were
+        # closed again as soon as they were returned - a connect (TLS attempt, DNS in a
+        # thread, authentication) per burst request. A burst waits for a pooled one instead.
+        max_overflow=0,
         pool_timeout=pool_timeout,
         connect_args=connect_args,
     )

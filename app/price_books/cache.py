@@ -37,7 +37,7 @@ class LoadedBooks:
 
 
 def _joined_ids(dialect: str) -> ColumnElement[str]:
-    ids = PriceBookVersion.id
+    ids = PriceBookVersion.__table__.c.id
     joined = func.string_agg(ids, ",") if dialect == "postgresql" else func.group_concat(ids, ",")
     return func.coalesce(joined, "")
 

@@ -178,9 +178,10 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The server's output goes to a file: a pipe nobody reads would fill and stall it.
+    log = Path(tempfile.gettempdir()) / f"api_bench_{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=out)
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -189,7 +190,7 @@ def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{command[0]} did not start") from None
+                    raise RuntimeError(f"{command[0]} did not start: see {log}") from None
                 time.sleep(0.2)
         yield base
     finally:
@@ -198,6 +199,9 @@ def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]
             process.wait(10)
         except subprocess.TimeoutExpired:
             process.kill()
+        if process.returncode not in (0, -15):
+            print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
+        log.unlink(missing_ok=True)
 
 
 _LUA = """

@@ -204,6 +204,21 @@ def serving(command: list[str], env: dict[str, str], port: int) -> Iterator[str]
         log.unlink(missing_ok=True)
 
 
+def settle(base: str, *, within: float = 60) -> None:
+    """Wait until the server has worked off the last load's backlog (requests wrk gave up
+    on are still being answered): /healthz answers within half a second."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5):
+                if time.monotonic() - started < 0.5:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.5)
+
+
 _LUA = """
 local paths = {%(paths)s}
 wrk.method = "%(method)s"
@@ -241,6 +256,7 @@ def wrk(
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
         f.write(script)
+    settle(base)
     try:
         threads = min(THREADS, connections)
         out = subprocess.run(
@@ -271,7 +287,7 @@ def line(
         "request": request,
         "scms": scms_figure,
         "reference": {"what": against, **reference},
-        "ratio": round(scms_figure["rps"] / reference["rps"], 3),
+        "ratio": round(scms_figure["rps"] / max(reference["rps"], 0.1), 3),
     }
     if "p99_ratio" in target:
         result["p99_ratio"] = round(scms_figure["p99_ms"] / max(reference["p99_ms"], 0.01), 2)

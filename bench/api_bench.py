@@ -248,10 +248,12 @@ def wrk(
     key: str | None = None,
     connections: int = CONNECTIONS,
 ) -> dict[str, Any]:
+    # The Lua string keeps UTF-8 as it is (LuaJIT knows no \u escapes).
+    text = json.dumps(json.dumps(body, ensure_ascii=False), ensure_ascii=False)
     script = _LUA % {
         "paths": ", ".join(json.dumps(p) for p in paths),
         "method": method,
-        "body": f"wrk.body = {json.dumps(json.dumps(body, ensure_ascii=False))}" if body else "",
+        "body": f"wrk.body = {text}" if body else "",
         "auth": f'wrk.headers["Authorization"] = "Bearer {key}"' if key else "",
     }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:

@@ -23,6 +23,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     SCMS_HOST=0.0.0.0 \
     SCMS_PORT=8000 \
+    SCMS_WORKERS=2 \
     SCMS_DATABASE_URL=sqlite+aiosqlite:////var/lib/scms/scms.db
 RUN useradd --system --uid 10001 --home-dir /srv/scms scms \
     && mkdir -p /var/lib/scms /srv/scms && chown scms /var/lib/scms
@@ -36,4 +37,5 @@ USER scms
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"SCMS_PORT\"]}/healthz')"
 ENTRYPOINT ["docker-entrypoint.sh"]
+# uvloop + httptools, SCMS_WORKERS processes (override with -e SCMS_WORKERS=N or --workers).
 CMD ["scms", "serve", "--no-migrate"]

@@ -49,7 +49,7 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Rewrite openapi/openapi.json from the app
 	$(BIN)/scms openapi --output openapi/openapi.json
 
-bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreSQL (SCMS_BENCH_POSTGRES_URL)
+bench: install ## Benchmarks (JSON lines on stdout); the bill run and the API need PostgreSQL (SCMS_BENCH_POSTGRES_URL) and wrk
 	@$(BIN)/python bench/pricing_bench.py
 	@$(BIN)/python bench/bill_run_bench.py
 	@$(BIN)/python bench/body_guard_bench.py
@@ -58,6 +58,7 @@ bench: install ## Benchmarks (JSON lines on stdout); the bill run needs PostgreS
 	@$(BIN)/python bench/webhooks_bench.py
 	@$(BIN)/python bench/audit_export_bench.py
 	@$(BIN)/python bench/stats_bench.py
+	@$(BIN)/python bench/api_bench.py
 
 # issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).
 FUZZ_SECONDS ?= 150

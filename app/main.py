@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from app.api_keys.router import router as api_keys_router
 from app.audit_events.router import router as audit_events_router
 from app.auth.dependencies import authenticate_request
+from app.auth.verified import verified_keys
 from app.changes.charges_router import router as charges_router
 from app.changes.router import router as changes_router
 from app.changes.router import suspensions_router
@@ -99,6 +100,8 @@ def create_app(
     app.state.database = database
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
+    # How long a verified API key is trusted without a query (app/auth/verified.py).
+    verified_keys.ttl = settings.api_key_cache_seconds
     # Price books ask how far invoicing has got (R-CAT-4); invoicing stands above them.
     app.state.invoiced_through = latest_invoiced_month
     app.state.before_customer_identifiers_change = freeze_before_change

@@ -15,6 +15,7 @@ from app.audit import service as audit
 from app.auth.models import ApiKey
 from app.auth.repository import ApiKeyRepository
 from app.auth.service import KEY_PREFIX, Principal, hash_key
+from app.auth.verified import verified_keys
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.ids import new_id
@@ -81,6 +82,7 @@ async def revoke_key(
     before = _audited(key)
     key.revoked_at = clock.now()
     await session.flush()
+    verified_keys.forget(key.id)  # at once here; other processes within their cache's ttl
     if actor is not None:
         await audit.record(
             session,

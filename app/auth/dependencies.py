@@ -1,6 +1,8 @@
 """Who is calling: the key check every /v1 request passes, and the role check per route.
 
-The key is checked once per request, by :func:`authenticate_request`, which the request
+The key is checked once per request (a key verified in the last few seconds without a
+query: app/auth/verified.py bounds how long a revocation takes), by
+:func:`authenticate_request`, which the request
 guard (app/core/guard.py) runs for every /v1 path before the body is read: no key, or
 an unknown or revoked key, is 401 without reading a byte of a body that may be large.
 The principal it resolves waits in the request's state for :func:`require`, which each
@@ -19,7 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import Scope
 
 from app.auth.roles import Role
-from app.auth.service import Principal, authenticate
+from app.auth.service import ENV_ADMIN_KEY_ID, Principal, authenticate, hash_key
+from app.auth.verified import verified_keys
 from app.core.database import Database
 from app.core.errors import Forbidden, Unauthenticated
 from app.core.openapi import ROUTE_ROLES
@@ -56,9 +59,14 @@ async def authenticate_request(scope: Scope) -> None:
     settings: Settings = app.state.settings
     database: Database = app.state.database
     env_key = settings.admin_api_key.get_secret_value() if settings.admin_api_key else None
-    # Its own short session: the route's unit of work has not begun (and may never).
-    async with database.sessionmaker() as session:
-        principal = await authenticate(session, presented, env_key)
+    key_hash = hash_key(presented)
+    principal = verified_keys.lookup(key_hash)
+    if principal is None:
+        # Its own short read: the route's unit of work has not begun (and may never).
+        async with database.read_sessionmaker() as session:
+            principal = await authenticate(session, presented, env_key)
+        if principal is not None and principal.key_id != ENV_ADMIN_KEY_ID:
+            verified_keys.remember(key_hash, principal)
     if principal is None:
         raise Unauthenticated(
             "The API key is unknown or revoked.", code="invalid_api_key", headers=_CHALLENGE

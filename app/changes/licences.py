@@ -160,9 +160,10 @@ async def history(
         params=params,
         parse=[date.fromisoformat, cursor_text],
     )
+    ledgers = await charges.for_sources(session, contract.id, [_source(r.id) for r in rows])
     result = []
     for row in rows:
-        ledger = await charges.for_source(session, contract.id, _source(row.id))
+        ledger = ledgers.get(_source(row.id), [])
         result.append(
             LicenceChangeRead(
                 id=row.id,

@@ -26,6 +26,13 @@ class ChargeRepository:
         stmt = select(Charge).where(Charge.contract_id == contract_id, Charge.source == source)
         return list((await self.session.scalars(stmt.order_by(Charge.id))).all())
 
+    async def by_sources(self, contract_id: str, sources: Sequence[str]) -> list[Charge]:
+        """The charges of several sources at once (a page of changes: one statement)."""
+        if not sources:
+            return []
+        stmt = select(Charge).where(Charge.contract_id == contract_id, Charge.source.in_(sources))
+        return list((await self.session.scalars(stmt.order_by(Charge.id))).all())
+
     async def page(self, contract_id: str, params: PageParams) -> tuple[list[Charge], str | None]:
         stmt = select(Charge).where(Charge.contract_id == contract_id)
         return await paginate(

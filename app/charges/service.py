@@ -84,6 +84,16 @@ async def for_source(session: AsyncSession, contract_id: str, source: str) -> li
     return await ChargeRepository(session).by_source(contract_id, source)
 
 
+async def for_sources(
+    session: AsyncSession, contract_id: str, sources: Sequence[str]
+) -> dict[str, list[Charge]]:
+    """The charges of each of ``sources`` (those without any are absent)."""
+    found: dict[str, list[Charge]] = {}
+    for charge in await ChargeRepository(session).by_sources(contract_id, sources):
+        found.setdefault(charge.source, []).append(charge)
+    return found
+
+
 async def stamp(
     session: AsyncSession, charge_ids: Sequence[str], invoice_id: str, clock: Clock
 ) -> int:

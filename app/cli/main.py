@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from fastapi import FastAPI
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Column, Table
@@ -78,34 +79,55 @@ def listen_url(host: str, port: int, *, browse: bool = False) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+def serve_app() -> FastAPI:
+    """What each server process runs (uvicorn's factory): the application, and beside it
+    the worker that does the background work unless SCMS_EMBEDDED_WORKER=false (issue 12
+    §5)."""
+    from app.main import create_app
+    from app.worker.embedded import embedded_worker
+
+    settings = get_settings()
+    return create_app(settings, companions=[embedded_worker] if settings.embedded_worker else [])
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: SCMS_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: SCMS_PORT.")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes. Default: SCMS_WORKERS.")
+    ] = None,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
-    """Apply migrations, then serve the API."""
+    """Apply migrations, then serve the API (uvloop, httptools; one or more workers)."""
     import uvicorn
-
-    from app.main import create_app
-    from app.worker.embedded import embedded_worker
 
     settings = get_settings()
     if migrate_first:
         upgrade(settings.database_url)
     bind_host, bind_port = host or settings.host, port or settings.port
-    console.print(f"Listening on {listen_url(bind_host, bind_port)}", highlight=False)
+    processes = workers or settings.workers
+    plural = "worker" if processes == 1 else "workers"
+    console.print(
+        f"Listening on {listen_url(bind_host, bind_port)} ({processes} {plural}, uvloop, "
+        "httptools)",
+        highlight=False,
+    )
     console.print(f"API docs: {listen_url(bind_host, bind_port, browse=True)}/docs")
     if settings.sandbox:
         console.print("Sandbox: on (SCMS_SANDBOX): PUT /v1/sandbox/clock moves today forward")
     scms = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else Path("scms")
     console.print(f"First API key: {scms} api-keys create --name me --role admin", soft_wrap=True)
-    # Issue 12 §5: the background work runs beside the API unless SCMS_EMBEDDED_WORKER=false.
-    companions = [embedded_worker] if settings.embedded_worker else []
+    # Each worker builds its own application (and engine) from the same settings; uvloop
+    # sets TCP_NODELAY on every connection, which keep-alive answers need with workers.
     uvicorn.run(
-        create_app(settings, companions=companions),
+        "app.cli.main:serve_app",
+        factory=True,
         host=bind_host,
         port=bind_port,
+        workers=processes,
+        loop="uvloop",
+        http="httptools",
         log_level="warning",
     )
 
@@ -205,7 +227,7 @@ def list_keys(
 
 @api_keys.command("revoke")
 def revoke_key(key_id: Annotated[str, typer.Argument(help="The key's id.")]) -> None:
-    """Revoke a key: it stops working at once."""
+    """Revoke a key: servers refuse it within SCMS_API_KEY_CACHE_SECONDS (10 s)."""
 
     async def work(database: Database) -> ApiKey:
         async with database.sessionmaker.begin() as session:

@@ -37,7 +37,7 @@ class BillingSubject:
     timeline: ServiceTimeline
 
 
-def _timeline(
+def service_timeline(
     plan: str,
     license_ids: int,
     service_start_on: date,
@@ -62,7 +62,7 @@ def timeline_of(
 ) -> ServiceTimeline:
     """The contract's service period, licence history and option periods (R-CHG-1/2)."""
     assert contract.service_start_on is not None
-    return _timeline(
+    return service_timeline(
         contract.plan,
         contract.license_ids,
         contract.service_start_on,
@@ -101,7 +101,7 @@ async def _histories(
 async def timelines(session: AsyncSession, contracts: Sequence[Contract]) -> list[ServiceTimeline]:
     changes, options = await _histories(session, [c.id for c in contracts])
     return [
-        _timeline(
+        service_timeline(
             c.plan,
             c.license_ids,
             c.service_start_on,  # type: ignore[arg-type]
@@ -194,7 +194,7 @@ async def billable_in(
     for contract_id, customer_id, plan, license_ids, start, end in rows:
         assert start is not None  # billing contracts have started (the query says so)
         try:
-            timeline = _timeline(
+            timeline = service_timeline(
                 plan, license_ids, start, end, changes[contract_id], options[contract_id]
             )
         except PricingError as exc:

@@ -2,17 +2,24 @@
 
 Everything derived (deadline, overdue, warranty, term, renewals, monthly charge) is
 computed from stored dates on each read, so it is right whatever day it is read.
+
+A read is one statement (issue 11): the contract's columns with its milestones,
+inspections, licence changes and option periods, and the price books' fingerprint
+(:class:`app.contracts.repository.ContractRecords`); the price books themselves come
+from the process's cache. :func:`render` is pure: a record, the books and today.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.billing import timeline_for as timeline
+from app.auth.service import Principal
+from app.contracts.billing import service_timeline
 from app.contracts.models import Contract
-from app.contracts.repository import ContractRepository
+from app.contracts.repository import ContractRecord, ContractRecords
 from app.contracts.schemas import (
     Administrator,
     ContractRead,
@@ -26,7 +33,9 @@ from app.contracts.schemas import (
     TermRead,
 )
 from app.contracts.states import MILESTONES, PRE_SERVICE, Status, effective_status
-from app.price_books.service import load_price_books
+from app.core.errors import NotFound
+from app.core.pagination import PageParams
+from app.price_books.cache import price_books
 from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, term_on, warranty_end
 from app.pricing.catalogue import OnboardingKind, Plan
 from app.pricing.liability import liability_cap
@@ -34,18 +43,46 @@ from app.pricing.price_book import PriceBooks
 from app.pricing.recurring import ContractShape, monthly_charge
 
 
-def shape_of(contract: Contract) -> ContractShape:
+class HasShape(Protocol):
+    @property
+    def plan(self) -> str: ...
+    @property
+    def license_ids(self) -> int: ...
+    @property
+    def soc(self) -> bool: ...
+    @property
+    def reserved_ip(self) -> bool: ...
+
+
+def shape_of(contract: HasShape) -> ContractShape:
+    """The plan, licences and options applied for (before any dated change)."""
     options = {name for name in ("soc", "reserved_ip") if getattr(contract, name)}
     return ContractShape(contract.plan, contract.license_ids, frozenset(options))
 
 
-def _term(contract: Contract, today: date) -> TermRead | None:
-    if contract.service_start_on is None or contract.onboarding_started_on is None:
+def _shape_today(record: ContractRecord, today: date) -> ContractShape:
+    if record.service_start_on is None:
+        return shape_of(record)
+    # While the service runs, licences and options are what the history says today.
+    history = service_timeline(
+        record.plan,
+        record.license_ids,
+        record.service_start_on,
+        record.termination_effective_on,
+        record.licence_changes,
+        record.options,
+    )
+    end = record.termination_effective_on or today
+    return history.shape_on(max(record.service_start_on, min(today, end)))
+
+
+def _term(record: ContractRecord, today: date) -> TermRead | None:
+    if record.service_start_on is None or record.onboarding_started_on is None:
         return None
-    end = contract.termination_effective_on
+    end = record.termination_effective_on
     # A terminated contract shows its last term.
     on = min(today, end) if end is not None else today
-    term = term_on(contract.onboarding_started_on, contract.service_start_on, on)
+    term = term_on(record.onboarding_started_on, record.service_start_on, on)
     return TermRead(
         start_on=term.start_on,
         end_on=term.end_on,
@@ -54,86 +91,145 @@ def _term(contract: Contract, today: date) -> TermRead | None:
     )
 
 
-async def onboarding_view(session: AsyncSession, contract: Contract, today: date) -> OnboardingRead:
-    repo = ContractRepository(session)
-    done = {m.key: m.done_on for m in await repo.milestones(contract.id)}
-    inspections = await repo.inspections(contract.id)
-    deadline = onboarding_deadline(contract.planned_installation_on)
+def _onboarding(record: ContractRecord, today: date) -> OnboardingRead:
+    deadline = onboarding_deadline(record.planned_installation_on)
     return OnboardingRead(
-        kind=OnboardingKind(contract.onboarding_kind),
-        planned_installation_on=contract.planned_installation_on,
+        kind=OnboardingKind(record.onboarding_kind),
+        planned_installation_on=record.planned_installation_on,
         deadline=deadline,
         # R-LC-6: not active by the deadline (only a contract the carrier accepted).
-        overdue=Status(contract.status) in PRE_SERVICE and today > deadline,
-        started_on=contract.onboarding_started_on,
-        performed_by=contract.onboarding_performed_by,
+        overdue=Status(record.status) in PRE_SERVICE and today > deadline,
+        started_on=record.onboarding_started_on,
+        performed_by=record.onboarding_performed_by,
         milestones=[
-            MilestoneRead(key=key, done_on=done.get(key))
-            for key in MILESTONES[contract.onboarding_kind]
+            MilestoneRead(key=key, done_on=record.milestones_done.get(key))
+            for key in MILESTONES[record.onboarding_kind]
         ],
-        inspections=[InspectionRead.model_validate(i) for i in inspections],
-        completed_on=contract.service_start_on,
-        warranty_until=(
-            warranty_end(contract.service_start_on) if contract.service_start_on else None
-        ),
+        inspections=[
+            InspectionRead(
+                id=i.id,
+                inspected_on=i.inspected_on,
+                result=i.result,
+                certificate_on=i.certificate_on,
+                defects=i.defects,
+            )
+            for i in record.inspections
+        ],
+        completed_on=record.service_start_on,
+        warranty_until=(warranty_end(record.service_start_on) if record.service_start_on else None),
     )
+
+
+def _termination(record: ContractRecord, today: date) -> TerminationRead | None:
+    if record.termination_reason is None:
+        return None
+    assert record.termination_effective_on is not None
+    return TerminationRead(
+        reason=record.termination_reason,
+        effective_on=record.termination_effective_on,
+        notice_on=record.termination_notice_on,
+        breach_item=record.termination_breach_item,
+        recorded_on=record.termination_recorded_on,
+        done=record.termination_effective_on < today,
+    )
+
+
+def _rejection(record: ContractRecord) -> RejectionRead | None:
+    if record.rejected_on is None or record.rejection_reason is None:
+        return None
+    return RejectionRead(
+        rejected_on=record.rejected_on,
+        reason=RejectionReason(record.rejection_reason),
+        notice=record.rejection_notice or "",
+    )
+
+
+def render(record: ContractRecord, books: PriceBooks, today: date) -> ContractRead:
+    """The read model of a record as of ``today``, priced at today's price book."""
+    shape = _shape_today(record, today)
+    charge = monthly_charge(books.for_month(Month.of(today)), shape)
+    return ContractRead(
+        id=record.id,
+        customer_id=record.customer_id,
+        status=effective_status(record, today),
+        plan=Plan(record.plan),
+        license_ids=shape.license_ids,
+        options=Options(
+            soc="soc" in shape.options,
+            reserved_ip="reserved_ip" in shape.options,
+            ad_integration=record.ad_integration,
+        ),
+        received_on=record.received_on,
+        accepted_on=record.accepted_on,
+        out_of_order_reason=record.out_of_order_reason,
+        rejection=_rejection(record),
+        withdrawn_on=record.withdrawn_on,
+        administrators=[Administrator(**a) for a in record.administrators],
+        onboarding=_onboarding(record, today),
+        service_start_on=record.service_start_on,
+        term=_term(record, today),
+        termination=_termination(record, today),
+        monthly_charge=charge,
+        liability_cap=liability_cap(charge),
+        predecessor_id=record.predecessor_id,
+        successor_id=record.successor_id,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+    )
+
+
+def etag(record: ContractRecord) -> str:
+    """Changes with every recorded change (API.md: GET returns an ETag)."""
+    return f'"{record.id}.v{record.version}"'
+
+
+async def _books(session: AsyncSession, record: ContractRecord) -> PriceBooks:
+    return (await price_books.at(session, record.price_books)).books
+
+
+async def _record_of(session: AsyncSession, contract_id: str) -> ContractRecord:
+    record = await ContractRecords(session).get(contract_id)
+    assert record is not None, "the caller holds the contract"
+    return record
 
 
 async def build(
     session: AsyncSession, contract: Contract, today: date, books: PriceBooks | None = None
 ) -> ContractRead:
-    books = books or await load_price_books(session)
-    shape = shape_of(contract)
-    if contract.service_start_on is not None:
-        # While the service runs, licences and options are what the history says today.
-        history = await timeline(session, contract)
-        shape = history.shape_on(
-            max(contract.service_start_on, min(today, contract.termination_effective_on or today))
-        )
-    charge = monthly_charge(books.for_month(Month.of(today)), shape)
-    termination = None
-    if contract.termination_reason is not None:
-        assert contract.termination_effective_on is not None
-        termination = TerminationRead(
-            reason=contract.termination_reason,
-            effective_on=contract.termination_effective_on,
-            notice_on=contract.termination_notice_on,
-            breach_item=contract.termination_breach_item,
-            recorded_on=contract.termination_recorded_on,
-            done=contract.termination_effective_on < today,
-        )
-    rejection = None
-    if contract.rejected_on is not None and contract.rejection_reason is not None:
-        rejection = RejectionRead(
-            rejected_on=contract.rejected_on,
-            reason=RejectionReason(contract.rejection_reason),
-            notice=contract.rejection_notice or "",
-        )
-    return ContractRead(
-        id=contract.id,
-        customer_id=contract.customer_id,
-        status=effective_status(contract, today),
-        plan=Plan(contract.plan),
-        license_ids=shape.license_ids,
-        options=Options(
-            soc="soc" in shape.options,
-            reserved_ip="reserved_ip" in shape.options,
-            ad_integration=contract.ad_integration,
-        ),
-        received_on=contract.received_on,
-        accepted_on=contract.accepted_on,
-        out_of_order_reason=contract.out_of_order_reason,
-        rejection=rejection,
-        withdrawn_on=contract.withdrawn_on,
-        administrators=[Administrator(**a) for a in contract.administrators],
-        onboarding=await onboarding_view(session, contract, today),
-        service_start_on=contract.service_start_on,
-        term=_term(contract, today),
-        termination=termination,
-        monthly_charge=charge,
-        liability_cap=liability_cap(charge),
-        predecessor_id=contract.predecessor_id,
-        successor_id=contract.successor_id,
-        created_at=contract.created_at,
-        updated_at=contract.updated_at,
+    """The read model of a contract the caller holds (after a change: its flushed state),
+    as its GET returns it."""
+    record = await _record_of(session, contract.id)
+    return render(record, books or await _books(session, record), today)
+
+
+async def onboarding_view(session: AsyncSession, contract: Contract, today: date) -> OnboardingRead:
+    return _onboarding(await _record_of(session, contract.id), today)
+
+
+async def read(
+    session: AsyncSession, contract_id: str, actor: Principal, today: date
+) -> tuple[ContractRecord, ContractRead]:
+    """One contract as GET shows it; 404 when it does not exist or the caller may not see
+    it (R-PTN-3)."""
+    record = await ContractRecords(session).get(contract_id)
+    if record is None or not actor.sees_customer(record.customer_id):
+        raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
+    return record, render(record, await _books(session, record), today)
+
+
+async def page(
+    session: AsyncSession,
+    params: PageParams,
+    today: date,
+    *,
+    customer_id: str | None = None,
+    status: str | None = None,
+) -> tuple[list[ContractRead], str | None]:
+    """A page of contracts, newest first, in one statement whatever the page size."""
+    records, cursor = await ContractRecords(session).page(
+        params, customer_id=customer_id, status=status
     )
+    if not records:
+        return [], cursor
+    books = await _books(session, records[0])
+    return [render(r, books, today) for r in records], cursor

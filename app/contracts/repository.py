@@ -1,11 +1,25 @@
 from __future__ import annotations
 
-from sqlalchemy import and_, func, or_, select, text
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.contracts.models import Contract, ContractEvent, OnboardingInspection, OnboardingMilestone
+from app.contracts.models import (
+    Contract,
+    ContractEvent,
+    ContractOption,
+    LicenceChange,
+    OnboardingInspection,
+    OnboardingMilestone,
+)
 from app.contracts.states import Status
-from app.core.pagination import PageParams, paginate
+from app.core.pagination import PageParams, paginate, paginate_rows
+from app.core.sql import json_rows
+from app.price_books.cache import Fingerprint, fingerprint_column
 
 # Any constant works: it names "the acceptance queue" among the database's advisory locks.
 _ACCEPTANCE_QUEUE_LOCK = 0x5C0A_0001
@@ -110,3 +124,167 @@ class ContractRepository:
         return await paginate(
             self.session, stmt, keys=[ContractEvent.id], key_of=lambda e: [e.id], params=params
         )
+
+
+# ---- the read model's reads (issue 11) ------------------------------------------------
+#
+# A contract with its whole dated history in ONE statement: its columns, each kind of
+# child row as a JSON array (a correlated subquery each), and the price books'
+# fingerprint, so the read model needs no other round trip whatever the history. A page
+# of contracts is the same statement with a LIMIT: one statement whatever the page size.
+
+
+@dataclass(frozen=True, slots=True)
+class InspectionRecord:
+    id: str
+    inspected_on: date
+    result: str
+    certificate_on: date | None
+    defects: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractRecord:
+    """A contract as its read model needs it, as plain values (no ORM identity)."""
+
+    id: str
+    customer_id: str
+    status: str
+    plan: str
+    license_ids: int
+    soc: bool
+    reserved_ip: bool
+    ad_integration: bool
+    onboarding_kind: str
+    received_on: date
+    planned_installation_on: date
+    administrators: list[dict[str, Any]]
+    accepted_on: date | None
+    out_of_order_reason: str | None
+    rejected_on: date | None
+    rejection_reason: str | None
+    rejection_notice: str | None
+    withdrawn_on: date | None
+    onboarding_started_on: date | None
+    onboarding_performed_by: str | None
+    service_start_on: date | None
+    termination_reason: str | None
+    termination_effective_on: date | None
+    termination_notice_on: date | None
+    termination_breach_item: int | None
+    termination_recorded_on: date | None
+    predecessor_id: str | None
+    successor_id: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    milestones_done: dict[str, date]
+    inspections: tuple[InspectionRecord, ...]  # oldest first
+    licence_changes: tuple[tuple[date, int], ...]  # (effective_on, license_ids)
+    options: tuple[tuple[str, date, date | None], ...]  # (option, starts_on, ends_on)
+    price_books: Fingerprint
+
+
+_DERIVED = ("milestones_done", "inspections", "licence_changes", "options", "price_books")
+_COLUMNS = [f.name for f in fields(ContractRecord) if f.name not in _DERIVED]
+
+
+def _day(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)
+
+
+def _record(row: Any) -> ContractRecord:
+    *columns, milestones, inspections, changes, options, books = row
+    plain: dict[str, Any] = dict(zip(_COLUMNS, columns, strict=True))
+    return ContractRecord(
+        **plain,
+        milestones_done={key: date.fromisoformat(done) for key, done in milestones},
+        inspections=tuple(
+            sorted(
+                (
+                    InspectionRecord(i, date.fromisoformat(on), result, _day(cert), defects)
+                    for i, on, result, cert, defects in inspections
+                ),
+                key=lambda r: (r.inspected_on, r.id),
+            )
+        ),
+        licence_changes=tuple(sorted((date.fromisoformat(on), n) for on, n in changes)),
+        options=tuple(sorted((name, date.fromisoformat(s), _day(e)) for name, s, e in options)),
+        price_books=books or "",
+    )
+
+
+@lru_cache(maxsize=4)
+def _record_select(dialect: str) -> Select[Any]:
+    """Built once per dialect, of table columns (a Core statement: no ORM compile step),
+    so SQLAlchemy's compiled cache finds it at once."""
+    contracts = Contract.__table__.c
+    milestones = OnboardingMilestone.__table__.c
+    inspections = OnboardingInspection.__table__.c
+    licences = LicenceChange.__table__.c
+    options = ContractOption.__table__.c
+    return select(
+        *(contracts[name] for name in _COLUMNS),
+        json_rows(
+            dialect, [milestones.key, milestones.done_on], milestones.contract_id == contracts.id
+        ),
+        json_rows(
+            dialect,
+            [
+                inspections.id,
+                inspections.inspected_on,
+                inspections.result,
+                inspections.certificate_on,
+                inspections.defects,
+            ],
+            inspections.contract_id == contracts.id,
+            json_columns=[inspections.defects],
+        ),
+        json_rows(
+            dialect,
+            [licences.effective_on, licences.license_ids],
+            licences.contract_id == contracts.id,
+        ),
+        json_rows(
+            dialect,
+            [options.option, options.starts_on, options.ends_on],
+            options.contract_id == contracts.id,
+        ),
+        fingerprint_column(dialect),
+    )
+
+
+@lru_cache(maxsize=4)
+def _one_record(dialect: str) -> Select[Any]:
+    return _record_select(dialect).where(Contract.__table__.c.id == bindparam("contract_id"))
+
+
+class ContractRecords:
+    """The read model's queries: plain column selects, one statement per read."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+
+    async def get(self, contract_id: str) -> ContractRecord | None:
+        rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})
+        row = rows.first()
+        return None if row is None else _record(row)
+
+    async def page(
+        self,
+        params: PageParams,
+        *,
+        customer_id: str | None = None,
+        status: str | None = None,
+    ) -> tuple[list[ContractRecord], str | None]:
+        contracts = Contract.__table__.c
+        stmt = _record_select(self.dialect)
+        if customer_id is not None:
+            stmt = stmt.where(contracts.customer_id == customer_id)
+        if status is not None:
+            stmt = stmt.where(contracts.status == status)
+        rows, cursor = await paginate_rows(
+            self.session, stmt, keys=[contracts.id], key_of=lambda r: [r[0]], params=params
+        )
+        return [_record(row) for row in rows], cursor

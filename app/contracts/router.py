@@ -22,10 +22,9 @@ from app.contracts.schemas import (
 )
 from app.contracts.states import Status
 from app.core.database import SessionDep
-from app.core.http import ClockDep
+from app.core.http import ClockDep, json_response
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
-from app.price_books.service import load_price_books
 
 router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
 ContractID = Annotated[str, Path(max_length=40)]
@@ -55,7 +54,12 @@ async def apply(
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get("", operation_id="contracts-list", summary="List contracts")
+@router.get(
+    "",
+    response_model=Page[ContractRead],
+    operation_id="contracts-list",
+    summary="List contracts",
+)
 async def list_contracts(
     session: SessionDep,
     clock: ClockDep,
@@ -63,42 +67,38 @@ async def list_contracts(
     actor: Reader,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-) -> Page[ContractRead]:
+) -> Response:
     """Newest first; filter by customer or status. A portal key lists only its own
     customer's contracts (R-PTN-3)."""
     if actor.role is Role.PORTAL:
         # R-PTN-3: a portal key lists its own customer's contracts, whatever it asks for.
         if customer_id not in (None, actor.customer_id):
-            return Page(items=[], next_cursor=None)
+            return json_response(Page[ContractRead](items=[], next_cursor=None))
         customer_id = actor.customer_id
-    contracts, cursor = await ContractRepository(session).page(
-        page, customer_id=customer_id, status=status_.value if status_ else None
+    items, cursor = await read_model.page(
+        session,
+        page,
+        clock.today(),
+        customer_id=customer_id,
+        status=status_.value if status_ else None,
     )
-    books = await load_price_books(session)
-    today = clock.today()
-    items = [await read_model.build(session, c, today, books) for c in contracts]
-    return Page(items=items, next_cursor=cursor)
+    return json_response(Page[ContractRead](items=items, next_cursor=cursor))
 
 
 @router.get(
     "/{contract_id}",
+    response_model=ContractRead,
     operation_id="contracts-get",
     summary="Read a contract",
     openapi_extra=documents(etag=True),
 )
 async def get_contract(
-    contract_id: ContractID,
-    session: SessionDep,
-    clock: ClockDep,
-    actor: Reader,
-    response: Response,
-) -> ContractRead:
+    contract_id: ContractID, session: SessionDep, clock: ClockDep, actor: Reader
+) -> Response:
     """The contract as it stands today, with an `ETag` that changes with every recorded
     change."""
-    contract = await load(session, contract_id, actor)
-    # The version changes with every recorded change (API.md: GET returns an ETag).
-    response.headers["ETag"] = f'"{contract.id}.v{contract.version}"'
-    return await read_model.build(session, contract, clock.today())
+    record, contract = await read_model.read(session, contract_id, actor, clock.today())
+    return json_response(contract, headers={"ETag": read_model.etag(record)})
 
 
 @router.get(

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.core.errors import InvalidTransition
 from app.pricing.catalogue import OnboardingKind
 
-if TYPE_CHECKING:
-    from app.contracts.models import Contract
+
+class HasStatus(Protocol):
+    """A stored contract or its read record: what the effective status is derived from."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def termination_effective_on(self) -> date | None: ...
 
 
 class Status(StrEnum):
@@ -85,7 +92,7 @@ MILESTONES: dict[str, tuple[str, ...]] = {
 }
 
 
-def effective_status(contract: Contract, today: date) -> Status:
+def effective_status(contract: HasStatus, today: date) -> Status:
     """The status as of ``today``: a running contract whose termination date has passed
     is terminated, whether or not the daily roll has recorded it yet."""
     status = Status(contract.status)
@@ -95,7 +102,7 @@ def effective_status(contract: Contract, today: date) -> Status:
     return status
 
 
-def ensure_allowed_now(contract: Contract, move: Move, today: date) -> None:
+def ensure_allowed_now(contract: HasStatus, move: Move, today: date) -> None:
     ensure_allowed(effective_status(contract, today).value, move)
 
 

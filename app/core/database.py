@@ -1,13 +1,21 @@
-"""The async engine, the session factory and the request-scoped session dependency.
+"""The async engine, the session factories and the request-scoped session dependency.
 
 The request's session is the unit of work: it commits when the route returns and rolls
 back when anything raises. Services and repositories only ``flush()``; bulk jobs open
 their own sessions and commit in batches, explicitly.
+
+A read (GET, HEAD) gets a read-only session (issue 11): on PostgreSQL it runs without a
+transaction (autocommit: no BEGIN and COMMIT round trips around a single SELECT); on
+SQLite it begins with a plain ``BEGIN`` (a snapshot that takes no write lock), so readers
+never queue behind one another nor behind the writers. A read-only session refuses to
+flush ORM changes; a GET that writes (a document rendered once, on its first read) asks
+for :data:`WriteSessionDep` instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,9 +28,14 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from app.core.outage import mark_disconnects
 from app.core.settings import Settings
+
+# The execution option that marks a read-only engine (see Database.read_sessionmaker).
+READ_ONLY = "scms_read_only"
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def is_sqlite(url: str) -> bool:
@@ -34,7 +47,8 @@ def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     pysqlite's own implicit BEGIN breaks SAVEPOINTs and starts transactions late; we turn
     it off and emit ``BEGIN IMMEDIATE`` ourselves, which takes the write lock up front so
-    two writers queue instead of failing half-way with "database is locked".
+    two writers queue instead of failing half-way with "database is locked". A read-only
+    connection begins with a plain ``BEGIN``: a read snapshot (WAL) without the write lock.
     """
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -49,7 +63,8 @@ def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(
@@ -87,7 +102,10 @@ def create_engine(
         url,
         echo=echo,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # No overflow (issue 11): under a burst, connections opened beyond the pool were
+        # closed again as soon as they were returned - a connect (TLS attempt, DNS in a
+        # thread, authentication) per burst request. A burst waits for a pooled one instead.
+        max_overflow=0,
         pool_timeout=pool_timeout,
         connect_args=connect_args,
     )
@@ -107,12 +125,39 @@ def engine_from_settings(settings: Settings, *, pool_size: int | None = None) ->
     )
 
 
+def read_only_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for reads: autocommit on PostgreSQL (no transaction
+    round trips), a plain ``BEGIN`` on SQLite (no write lock)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(isolation_level="AUTOCOMMIT", **{READ_ONLY: True})
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+class ReadOnlySession(Session):
+    """A session that refuses to flush changes: on PostgreSQL it has no transaction."""
+
+
+@event.listens_for(ReadOnlySession, "before_flush")
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError(
+            "A read-only session (a GET request's) cannot write: declare WriteSessionDep."
+        )
+
+
+def read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(
+        read_only_engine(engine), expire_on_commit=False, sync_session_class=ReadOnlySession
+    )
+
+
 class Database:
-    """The engine and session factory of one running application."""
+    """The engine and session factories of one running application."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        self.read_sessionmaker = read_sessionmaker(engine)
 
     @property
     def url(self) -> str:
@@ -133,11 +178,14 @@ def get_database(request: Request) -> Database:
 COMMIT_WITH_RESPONSE = "commit_with_response"
 
 
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request; commit on success, roll back on any error."""
-    database = get_database(request)
-    hand_over = request.scope.get("state", {}).get(COMMIT_WITH_RESPONSE)
-    session = database.sessionmaker()
+@asynccontextmanager
+async def _unit_of_work(
+    maker: async_sessionmaker[AsyncSession],
+    hand_over: Callable[[AsyncSession], None] | None = None,
+) -> AsyncIterator[AsyncSession]:
+    """Commit on success, roll back on any error; with a ``hand_over``, give the session
+    (still open, uncommitted) to whoever commits it instead."""
+    session = maker()
     handed = False
     try:
         yield session
@@ -154,6 +202,27 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.close()
 
 
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request; commit on success, roll back on any error. A GET or HEAD
+    request's session is read-only (no transaction on PostgreSQL, no write lock on SQLite);
+    a write's may be handed over to the idempotency middleware."""
+    database = get_database(request)
+    if request.method in READ_METHODS:
+        async with _unit_of_work(database.read_sessionmaker) as session:
+            yield session
+        return
+    hand_over = request.scope.get("state", {}).get(COMMIT_WITH_RESPONSE)
+    async with _unit_of_work(database.sessionmaker, hand_over) as session:
+        yield session
+
+
+async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session of a GET that writes (a document fixed on its first read)."""
+    async with _unit_of_work(get_database(request).sessionmaker) as session:
+        yield session
+
+
 # scope="function": the commit happens when the route function returns, before the
 # response is sent, so a failed commit becomes an error response, not a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]

@@ -39,6 +39,7 @@ from app.core.errors import AppError, Unprocessable
 Authenticate = Callable[[Scope], Awaitable[None]]
 
 JSON_MEDIA_TYPE = "application/json"
+_MATCHES_KEPT = 10_000  # (method, path) pairs remembered as protected or not
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 # A JSON text can only carry a NUL or a surrogate as an escape; without one of these
 # the body needs no second look. A match may be a false alarm (an escaped backslash, a
@@ -173,6 +174,7 @@ class RequestGuardMiddleware:
         self.max_body_bytes = max_body_bytes
         self.authenticate = authenticate
         self.protected_prefix = protected_prefix
+        self._matched: dict[tuple[str, str], bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -210,11 +212,21 @@ class RequestGuardMiddleware:
         return _replay(body, last, receive)
 
     def _protected(self, scope: Scope) -> bool:
-        """A path under the prefix that names a route (else the router's 404/405 stands)."""
+        """A path under the prefix that names a route (else the router's 404/405 stands).
+
+        Remembered per (method, path) for the process: the routes do not change while it
+        runs, and matching every route costs as much as a small request (issue 11)."""
         if not scope["path"].startswith(self.protected_prefix):
             return False
-        routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
-        return any(route.matches(scope)[0] is Match.FULL for route in routes)
+        key = (scope.get("method", ""), scope["path"])
+        known = self._matched.get(key)
+        if known is None:
+            routes = getattr(getattr(scope.get("app"), "router", None), "routes", ())
+            known = any(route.matches(scope)[0] is Match.FULL for route in routes)
+            if len(self._matched) >= _MATCHES_KEPT:
+                self._matched.clear()
+            self._matched[key] = known
+        return known
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, Message | None]:
         chunks: list[bytes] = []

@@ -98,7 +98,34 @@ async def paginate(
 
     ``parse`` turns each cursor value back into its key's type (raising ValueError or
     TypeError for one this API did not write); text keys by default (:func:`cursor_text`).
+    Items are the statement's first column (an ORM entity, say).
     """
+    stmt = keyset(stmt, keys=keys, params=params, parse=parse)
+    rows = cast(list[Row], list((await session.scalars(stmt)).all()))
+    return cut(rows, key_of, params)
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    stmt: Select[Any],
+    *,
+    keys: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    key_of: Callable[[Any], Sequence[Any]],
+    params: PageParams,
+) -> tuple[list[Any], str | None]:
+    """As :func:`paginate`, for a statement of plain columns: the items are its rows."""
+    stmt = keyset(stmt, keys=keys, params=params)
+    return cut(list(await session.execute(stmt)), key_of, params)
+
+
+def keyset(
+    stmt: Select[Any],
+    *,
+    keys: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    params: PageParams,
+    parse: Sequence[Callable[[Any], Any]] | None = None,
+) -> Select[Any]:
+    """``stmt`` restricted to the items after the cursor, newest first, one past the page."""
     if params.cursor is not None:
         values = decode_cursor(params.cursor, len(keys))
         # Every value is checked for the type of its key: a number, a list or a NUL
@@ -110,8 +137,13 @@ async def paginate(
         except (TypeError, ValueError) as exc:
             raise _invalid_cursor() from exc
         stmt = stmt.where(tuple_(*keys) < tuple_(*values))
-    stmt = stmt.order_by(*(k.desc() for k in keys)).limit(params.limit + 1)
-    rows = cast(list[Row], list((await session.scalars(stmt)).all()))
+    return stmt.order_by(*(k.desc() for k in keys)).limit(params.limit + 1)
+
+
+def cut(
+    rows: list[Row], key_of: Callable[[Row], Sequence[Any]], params: PageParams
+) -> tuple[list[Row], str | None]:
+    """The page and the cursor of the next one (None on the last page)."""
     next_cursor = None
     if len(rows) > params.limit:
         rows = rows[: params.limit]

@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         description="PostgreSQL statement_timeout (the client gives up 1 s later); SQLite busy "
         "timeout.",
     )
+    # Issue 11: a verified API key is trusted this long without a query; a revocation takes
+    # effect at once in the revoking process, within this bound everywhere else.
+    api_key_cache_seconds: float = Field(
+        default=10, ge=0, le=300, description="Trust a verified API key this long (0: off)."
+    )
+    # Issue 11: `scms serve` starts this many worker processes.
+    workers: int = Field(default=1, ge=1, le=64, description="Worker processes of scms serve.")
     db_retry_after_seconds: int = Field(
         default=5, ge=1, le=3600, description="Retry-After of a 503 database_unavailable."
     )

@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import String, and_, any_, bindparam
+from sqlalchemy import (
+    JSON,
+    String,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import ScalarSelect
 
 
 def among(
@@ -30,3 +41,30 @@ def among(
             column == any_(bindparam(None, list(values), type_=ARRAY(String))),
         )
     return column.in_(values)
+
+
+def json_rows(
+    dialect: str,
+    columns: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],
+    where: ColumnElement[bool],
+    *,
+    json_columns: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]] = (),
+) -> ScalarSelect[Any]:
+    """A correlated subquery answering the rows ``where`` selects as one JSON array of
+    arrays (``[]`` when there are none): a parent and its children in one statement.
+
+    Dates arrive as ISO text; ``json_columns`` (already JSON) are nested as JSON, not as
+    strings. The order of the rows is not guaranteed: sort them where they are read.
+    """
+    values: list[Any] = [c if c not in json_columns else _as_json(dialect, c) for c in columns]
+    if dialect == "postgresql":
+        aggregate: Any = func.coalesce(
+            func.json_agg(func.json_build_array(*values)), literal_column("'[]'::json")
+        )
+    else:
+        aggregate = func.json_group_array(func.json_array(*values))
+    return select(type_coerce(aggregate, JSON)).where(where).scalar_subquery()
+
+
+def _as_json(dialect: str, column: Any) -> Any:
+    return column if dialect == "postgresql" else func.json(column)

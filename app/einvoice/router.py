@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.core.database import SessionDep, get_database
+from app.core.database import SessionDep, WriteSessionDep, get_database
 from app.core.errors import NotFound
 from app.core.http import ClockDep
 from app.core.openapi import documents
@@ -68,7 +68,11 @@ async def _credit_note(
     openapi_extra=documents(etag=True),
 )
 async def get_invoice_jp_pint(
-    invoice_id: DocumentID, request: Request, session: SessionDep, clock: ClockDep, actor: Reader
+    invoice_id: DocumentID,
+    request: Request,
+    session: WriteSessionDep,  # the document is stored on its first read
+    clock: ClockDep,
+    actor: Reader,
 ) -> Response:
     """The invoice as a JP PINT 1.1.3 UBL Invoice: every line with its tax category
     (`S` 10 %, `O` 不課税), tax once per category in whole yen (R-CHG-4). Rendered once and
@@ -113,7 +117,7 @@ async def get_credit_note(
 async def get_credit_note_jp_pint(
     credit_note_id: DocumentID,
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,  # the document is stored on its first read
     clock: ClockDep,
     actor: Reader,
 ) -> Response:
@@ -157,7 +161,7 @@ async def export_invoices(
     # The database answers before the stream starts (else 503, not a truncated file).
     await session.execute(select(literal(1)))
     customer_id = actor.customer_id if actor.role is Role.PORTAL else None
-    sessionmaker = get_database(request).sessionmaker
+    sessionmaker = get_database(request).read_sessionmaker
     return StreamingResponse(
         index.rows(sessionmaker, found, customer_id),
         media_type="text/csv; charset=utf-8",
@@ -210,7 +214,7 @@ async def list_credit_notes(
 async def get_credit_note_pdf(
     credit_note_id: DocumentID,
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,  # the document is stored on its first read
     clock: ClockDep,
     actor: Reader,
 ) -> Response:
@@ -245,7 +249,11 @@ async def get_credit_note_pdf(
     openapi_extra=documents(etag=True),
 )
 async def get_invoice_pdf(
-    invoice_id: DocumentID, request: Request, session: SessionDep, clock: ClockDep, actor: Reader
+    invoice_id: DocumentID,
+    request: Request,
+    session: WriteSessionDep,  # the document is stored on its first read
+    clock: ClockDep,
+    actor: Reader,
 ) -> Response:
     """The 適格請求書 as a PDF, the Japanese font embedded. Rendered once and served
     byte-identical for ever; the `ETag` is its SHA-256 (issue 14 §4)."""

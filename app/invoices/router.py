@@ -13,7 +13,7 @@ from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import SessionDep
-from app.core.http import ClockDep
+from app.core.http import ClockDep, json_response
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
@@ -44,7 +44,9 @@ def _read(view: receivables.InvoiceView, today: date, response: Response) -> Inv
     return receivables.to_read(view, today)
 
 
-@router.get("", operation_id="invoices-list", summary="List invoices")
+@router.get(
+    "", response_model=Page[InvoiceRead], operation_id="invoices-list", summary="List invoices"
+)
 async def list_invoices(
     session: SessionDep,
     clock: ClockDep,
@@ -55,28 +57,32 @@ async def list_invoices(
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     month: Annotated[BusinessMonth | None, Query(description="`YYYY-MM`.")] = None,
     status: Annotated[InvoiceStatus | None, Query(description="`overdue` is derived.")] = None,
-) -> Page[InvoiceRead]:
+) -> Response:
     """Newest first. A portal key sees only its own customer's invoices. Filters combine:
     issue dates, total (tax included) and recipient name (issue 14 §5)."""
     today = clock.today()
     status_value = status.value if status else None
     filters = InvoiceFilter(contract_id, customer_id, month, status_value, found)
     views, cursor = await receivables.list_views(session, filters, actor, today, page)
-    return Page(items=[receivables.to_read(v, today) for v in views], next_cursor=cursor)
+    items = [receivables.to_read(v, today) for v in views]
+    return json_response(Page[InvoiceRead](items=items, next_cursor=cursor))
 
 
 @router.get(
     "/{invoice_id}",
+    response_model=InvoiceRead,
     operation_id="invoices-get",
     summary="Read an invoice",
     openapi_extra=documents(etag=True),
 )
 async def get_invoice(
-    invoice_id: InvoiceID, session: SessionDep, clock: ClockDep, actor: Reader, response: Response
-) -> InvoiceRead:
+    invoice_id: InvoiceID, session: SessionDep, clock: ClockDep, actor: Reader
+) -> Response:
     """The invoice with its lines, tax, payments and balance, and its `ETag`; `overdue`
     is derived from today."""
-    return _read(await receivables.get_view(session, invoice_id, actor), clock.today(), response)
+    view = await receivables.get_view(session, invoice_id, actor)
+    invoice = receivables.to_read(view, clock.today())
+    return json_response(invoice, headers={"ETag": receivables.etag(view)})
 
 
 @router.get(

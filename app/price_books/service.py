@@ -19,6 +19,7 @@ from app.auth.service import Principal
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.ids import new_id
+from app.price_books.cache import price_books
 from app.price_books.models import PriceBookVersion
 from app.price_books.repository import PriceBookRepository
 from app.price_books.schemas import PriceBookCreate
@@ -36,27 +37,17 @@ class StoredPriceBook:
     book: PriceBook
 
 
-def to_domain(version: PriceBookVersion) -> PriceBook:
-    return PriceBook(
-        effective_from=version.effective_from,
-        prices=version.prices,
-        tax_rate_percent=Decimal(version.tax_rate_percent),
-        late_payment_rate_percent=Decimal(version.late_payment_rate_percent),
-        taxable_kinds=frozenset(version.taxable_kinds),
-    )
-
-
 async def load_price_books(session: AsyncSession) -> PriceBooks:
-    """Every stored version as the domain's collection (``for_month``, ``for_date``)."""
-    return PriceBooks(to_domain(v) for v in await PriceBookRepository(session).all())
+    """Every stored version as the domain's collection (``for_month``, ``for_date``):
+    the process's copy, after one cheap check that no version was added (cache.py)."""
+    return (await price_books.current(session)).books
 
 
 async def book_in_effect(session: AsyncSession, on: date) -> StoredPriceBook:
     """The version in effect on ``on`` (the earliest where none is yet), with its id."""
-    versions = await PriceBookRepository(session).all()
-    ids = {v.effective_from: v.id for v in versions}
-    book = PriceBooks(to_domain(v) for v in versions).for_date(on)
-    return StoredPriceBook(id=ids[book.effective_from], book=book)
+    loaded = await price_books.current(session)
+    book = loaded.books.for_date(on)
+    return StoredPriceBook(id=loaded.ids[book.effective_from], book=book)
 
 
 async def get_version(session: AsyncSession, version_id: str) -> PriceBookVersion:

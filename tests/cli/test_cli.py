@@ -178,6 +178,40 @@ def test_serve_says_where_it_listens_issue_9_s8(
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
     result = runner.invoke(app, ["serve", "--no-migrate", "--host", host, "--port", "8123"])
     assert result.exit_code == 0, result.output
-    assert served == {"host": host, "port": 8123, "log_level": "warning"}
+    assert served["host"] == host
+    assert served["port"] == 8123
+    assert served["log_level"] == "warning"
     assert f"Listening on {listening}" in result.output
     assert f"API docs: {docs}" in result.output
+
+
+def test_serve_starts_the_workers_asked_for_with_uvloop_and_httptools_issue_11(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import uvicorn
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw, app=app))
+    result = runner.invoke(app, ["serve", "--no-migrate", "--workers", "3"])
+    assert result.exit_code == 0, result.output
+    # Each worker makes its own application: an import string and a factory.
+    assert served["app"] == "app.main:create_app"
+    assert served["factory"] is True
+    assert (served["workers"], served["loop"], served["http"]) == (3, "uvloop", "httptools")
+    assert "(3 workers, uvloop, httptools)" in result.output
+
+
+def test_serve_reads_scms_workers_issue_11(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    served: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.update(kw))
+    monkeypatch.setenv("SCMS_WORKERS", "2")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["serve", "--no-migrate"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert served["workers"] == 2
+    assert "(2 workers, uvloop, httptools)" in result.output

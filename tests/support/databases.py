@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
-from app.core.database import Database
+from app.core.database import Database, ReadOnlySession
 
 # The server to test on, and the database to connect to there: each run creates and drops
 # its own database through it, so the maintenance database every cluster has is the default
@@ -115,4 +115,11 @@ class BoundDatabase(Database):
         self.engine = engine
         self.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+        )
+        # A GET's session: the same connection, and it refuses to write as in production.
+        self.read_sessionmaker = async_sessionmaker(
+            bind=connection,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint",
+            sync_session_class=ReadOnlySession,
         )

@@ -1,0 +1,92 @@
+"""The price books, read once per process and again only when a version is added.
+
+Versions are inserted, never updated nor deleted (R-CAT-4), so their ids (unique) name
+the whole set: the fingerprint is the ids joined by commas, in whatever order the
+database answers (another order only costs a reload, never a wrong answer). There are a
+handful of versions; asking for it is one small aggregate, cheap enough for every
+request, and it sees a version added by any process (another worker, the CLI) as soon as
+it is committed, or the requester's own uncommitted one inside its transaction. Reads
+that select the fingerprint with their own statement (the contract read model) pay no
+extra round trip at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import ScalarSelect
+
+from app.price_books.models import PriceBookVersion
+from app.price_books.repository import PriceBookRepository
+from app.pricing.price_book import PriceBook, PriceBooks
+
+# Every version's id, joined: see the module's docstring.
+Fingerprint = str
+_KEPT = 4  # fingerprints remembered (concurrent transactions may see different sets)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedBooks:
+    books: PriceBooks
+    ids: dict[date, str]  # effective_from -> version id
+
+
+def _joined_ids(dialect: str) -> ColumnElement[str]:
+    ids = PriceBookVersion.__table__.c.id
+    joined = func.string_agg(ids, ",") if dialect == "postgresql" else func.group_concat(ids, ",")
+    return func.coalesce(joined, "")
+
+
+def fingerprint_column(dialect: str) -> ScalarSelect[str]:
+    """A scalar subquery a read can add to its own statement to learn the fingerprint."""
+    return select(_joined_ids(dialect)).scalar_subquery()
+
+
+class PriceBookCache:
+    def __init__(self) -> None:
+        self._loaded: dict[Fingerprint, LoadedBooks] = {}
+
+    async def fingerprint(self, session: AsyncSession) -> Fingerprint:
+        joined = await session.scalar(select(_joined_ids(session.get_bind().dialect.name)))
+        return str(joined or "")
+
+    async def at(self, session: AsyncSession, fingerprint: Fingerprint) -> LoadedBooks:
+        """The books whose fingerprint the caller has just read (loaded when new)."""
+        loaded = self._loaded.get(fingerprint)
+        if loaded is None:
+            loaded = await _load(session)
+            if len(self._loaded) >= _KEPT:
+                del self._loaded[next(iter(self._loaded))]
+            self._loaded[fingerprint] = loaded
+        return loaded
+
+    async def current(self, session: AsyncSession) -> LoadedBooks:
+        return await self.at(session, await self.fingerprint(session))
+
+    def clear(self) -> None:
+        self._loaded.clear()
+
+
+def to_domain(version: PriceBookVersion) -> PriceBook:
+    return PriceBook(
+        effective_from=version.effective_from,
+        prices=version.prices,
+        tax_rate_percent=Decimal(version.tax_rate_percent),
+        late_payment_rate_percent=Decimal(version.late_payment_rate_percent),
+        taxable_kinds=frozenset(version.taxable_kinds),
+    )
+
+
+async def _load(session: AsyncSession) -> LoadedBooks:
+    versions: Sequence[PriceBookVersion] = await PriceBookRepository(session).all()
+    books: list[PriceBook] = [to_domain(v) for v in versions]
+    return LoadedBooks(PriceBooks(books), {v.effective_from: v.id for v in versions})
+
+
+# One per process.
+price_books = PriceBookCache()

@@ -195,7 +195,7 @@ def test_serve_starts_the_workers_asked_for_with_uvloop_and_httptools_issue_11(
     result = runner.invoke(app, ["serve", "--no-migrate", "--workers", "3"])
     assert result.exit_code == 0, result.output
     # Each worker makes its own application: an import string and a factory.
-    assert served["app"] == "app.main:create_app"
+    assert served["app"] == "app.cli.main:serve_app"
     assert served["factory"] is True
     assert (served["workers"], served["loop"], served["http"]) == (3, "uvloop", "httptools")
     assert "(3 workers, uvloop, httptools)" in result.output

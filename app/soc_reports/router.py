@@ -35,7 +35,7 @@ def _read(report: SocReport, superseded: dict[str, str]) -> SocReportRead:
     status_code=status.HTTP_201_CREATED,
     operation_id="soc-reports-create",
     summary="Report the SOC status of a contract's period",
-    openapi_extra=documents(409, location=True),
+    openapi_extra=documents(404, 409, location=True),
 )
 async def create_report(
     data: SocReportCreate,
@@ -45,7 +45,7 @@ async def create_report(
     response: Response,
 ) -> SocReportRead:
     """The partner reports a period of a contract with `soc` in effect over all of it
-    (else 422, rule `R-PTN-1`). A second report of the same period is 409 naming the
+    (else 422, rule `R-PTN-1`); a contract it does not work on is 404. A second report of the same period is 409 naming the
     first (`existing_id`); a correction names it in `supersedes_id`."""
     report = await service.create(session, data, actor, clock)
     response.headers["Location"] = f"/v1/soc-reports/{report.id}"

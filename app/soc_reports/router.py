@@ -45,8 +45,9 @@ async def create_report(
     response: Response,
 ) -> SocReportRead:
     """The partner reports a period of a contract with `soc` in effect over all of it
-    (else 422, rule `R-PTN-1`); a contract it does not work on is 404. A second report of the same period is 409 naming the
-    first (`existing_id`); a correction names it in `supersedes_id`."""
+    (else 422, rule `R-PTN-1`); a contract it does not work on is 404. A second report of
+    the same period is 409 naming the first (`existing_id`); a correction names it in
+    `supersedes_id`."""
     report = await service.create(session, data, actor, clock)
     response.headers["Location"] = f"/v1/soc-reports/{report.id}"
     return _read(report, {})

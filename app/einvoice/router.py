@@ -41,6 +41,14 @@ router = APIRouter(tags=["invoices"])
 DocumentID = Annotated[str, Path(max_length=40)]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 MEDIA_TYPE = "application/xml"
+
+
+def pdf_response(description: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a route that answers a stored PDF."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {200: {"content": {"application/pdf": binary}, "description": description}}
+
+
 XML_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
         "content": {MEDIA_TYPE: {"schema": {"type": "string"}}},
@@ -203,12 +211,7 @@ async def list_credit_notes(
     operation_id="credit-notes-pdf",
     summary="Download a credit note as PDF",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "適格返還請求書 (PDF)",
-        }
-    },
+    responses=pdf_response("適格返還請求書 (PDF)"),
     openapi_extra=documents(etag=True),
 )
 async def get_credit_note_pdf(
@@ -240,12 +243,7 @@ async def get_credit_note_pdf(
     operation_id="invoices-pdf",
     summary="Download an invoice as PDF",
     response_class=Response,
-    responses={
-        200: {
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
-            "description": "適格請求書 (PDF)",
-        }
-    },
+    responses=pdf_response("適格請求書 (PDF)"),
     openapi_extra=documents(etag=True),
 )
 async def get_invoice_pdf(

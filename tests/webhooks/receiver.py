@@ -44,6 +44,11 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    # The sender died mid-request (the kill tests do that): like any HTTP
+                    # server, the receiver drops a request whose body never fully arrived.
+                    self.close_connection = True
+                    return
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 status = receiver.status

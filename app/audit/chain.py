@@ -1,28 +1,34 @@
 """The hash chain of the operation log (issue 13 §3): tamper-evident, never forked.
 
 An entry's hash is the SHA-256 of a canonical JSON text of everything it records and of
-the hash of the entry before it. Appending takes the chain-head row first, with an
-UPDATE: on PostgreSQL that locks the row until the transaction ends, on SQLite it takes
-the database's write lock, so concurrent writers queue and each sees the head the one
-before it left. A purge moves the anchor (the newest purged entry's seq and hash) so that
-the chain still verifies from the first kept entry.
+the hash of the entry before it. Linking takes the chain-head row with an UPDATE: on
+PostgreSQL that locks the row until the transaction ends, on SQLite it takes the
+database's write lock, so concurrent writers queue and each sees the head the one before
+it left. The lock is one for every writer of the service, so it is taken as late as it
+can be: an entry is linked and inserted when its transaction commits
+(:func:`link_on_commit`), and the head is held for those few statements and the COMMIT,
+not for the rest of the request (or for a whole batch of the daily roll). ``seq`` is
+therefore the order in which the entries' transactions committed. A purge moves the
+anchor (the newest purged entry's seq and hash) so that the chain still verifies from
+the first kept entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session, SessionTransaction
 
-from app.audit.models import AuditChainHead
+from app.audit.models import AuditChainHead, AuditRecord
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
+# Where a session keeps the entries it has recorded and not yet linked (Session.info).
+PENDING = "audit.pending"
 
 
 def instant_text(value: datetime) -> str:
@@ -67,26 +73,64 @@ def entry_hash(
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Link:
-    seq: int
-    prev_hash: str
+def hash_of(entry: Any) -> str:
+    """The hash of an entry or of a row read back with the same columns."""
+    return entry_hash(
+        seq=entry.seq,
+        id=entry.id,
+        occurred_at=entry.occurred_at,
+        actor_key_id=entry.actor_key_id,
+        action=entry.action,
+        resource_type=entry.resource_type,
+        resource_id=entry.resource_id,
+        customer_id=entry.customer_id,
+        before=entry.before,
+        after=entry.after,
+        request_id=entry.request_id,
+        prev_hash=entry.prev_hash,
+    )
 
 
-async def take_next(session: AsyncSession) -> Link:
-    """Lock the head and reserve the next seq; :func:`advance` must follow in the same
-    transaction with the new entry's hash."""
-    stmt = (
+def defer(session: Session, entry: AuditRecord) -> None:
+    """Keep ``entry`` to be linked and inserted when ``session`` commits."""
+    if session.in_nested_transaction():
+        # A rolled-back SAVEPOINT would not take a deferred entry with it.
+        raise RuntimeError("audit entries are recorded outside SAVEPOINTs")
+    if session.get_transaction() is None:
+        # The entry belongs to a transaction, so that its rollback takes the entry back
+        # (begin() connects lazily: no statement, no lock).
+        session.begin()
+    session.info.setdefault(PENDING, []).append(entry)
+
+
+@event.listens_for(Session, "before_commit")
+def link_on_commit(session: Session) -> None:
+    """Reserve the seqs of the transaction's entries in one UPDATE of the head, hash them
+    in order and move the head on; the commit that follows flushes them. (Sync: SQLAlchemy
+    runs the hook inside the async session's greenlet, where execute() is allowed.)"""
+    pending: list[AuditRecord] = session.info.pop(PENDING, [])
+    if not pending:
+        return
+    head = session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == HEAD_ID)
-        .values(last_seq=AuditChainHead.last_seq + 1)
+        .values(last_seq=AuditChainHead.last_seq + len(pending))
         .returning(AuditChainHead.last_seq, AuditChainHead.last_hash)
+    ).one()
+    seq, prev_hash = int(head[0]) - len(pending), str(head[1])
+    for entry in pending:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev_hash
+        entry.hash = prev_hash = hash_of(entry)
+    session.execute(
+        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(last_hash=prev_hash)
     )
-    row = (await session.execute(stmt)).one()
-    return Link(seq=int(row[0]), prev_hash=str(row[1]))
+    session.add_all(pending)
 
 
-async def advance(session: AsyncSession, new_hash: str) -> None:
-    await session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(last_hash=new_hash)
-    )
+@event.listens_for(Session, "after_soft_rollback")
+def forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A rolled-back transaction's entries go with it (also one that never reached the
+    database: ``after_rollback`` would not fire for it)."""
+    if not previous_transaction.nested:
+        session.info.pop(PENDING, None)

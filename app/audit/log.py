@@ -208,23 +208,6 @@ class Verification:
         return self.problem is None
 
 
-def hash_of_row(row: Any) -> str:
-    return chain.entry_hash(
-        seq=row.seq,
-        id=row.id,
-        occurred_at=row.occurred_at,
-        actor_key_id=row.actor_key_id,
-        action=row.action,
-        resource_type=row.resource_type,
-        resource_id=row.resource_id,
-        customer_id=row.customer_id,
-        before=row.before,
-        after=row.after,
-        request_id=row.request_id,
-        prev_hash=row.prev_hash,
-    )
-
-
 async def verify(database: Database) -> Verification:
     """Walk the chain from the anchor to the head: every seq present, every entry's
     hash its content's, every ``prev_hash`` its predecessor's hash."""
@@ -249,7 +232,7 @@ async def verify(database: Database) -> Verification:
                 return _broken(checked, first, expected_seq, "entry missing")
             if row.prev_hash != prev:
                 return _broken(checked, first, row.seq, "prev_hash is not its predecessor's hash")
-            if hash_of_row(row) != row.hash:
+            if chain.hash_of(row) != row.hash:
                 return _broken(checked, first, row.seq, "content does not match its hash")
             prev, expected_seq, checked = row.hash, expected_seq + 1, checked + 1
     if expected_seq - 1 != head.last_seq or prev != head.last_hash:

@@ -70,11 +70,10 @@ async def record(
     request_id: str | None = None,
     customer_id: str | None = None,
 ) -> AuditRecord:
-    """Append an entry to the log and to its hash chain (app/audit/chain.py)."""
-    link = await chain.take_next(session)
+    """Append an entry to the log; it is linked into the hash chain and inserted when the
+    session commits (app/audit/chain.py), so record it outside any SAVEPOINT."""
     entry = AuditRecord(
         id=new_id("aud"),
-        seq=link.seq,
         occurred_at=clock.now(),
         actor_key_id=actor_key_id,
         action=action,
@@ -84,23 +83,6 @@ async def record(
         before=plain(before) if before is not None else None,
         after=plain(after) if after is not None else None,
         request_id=request_id,
-        prev_hash=link.prev_hash,
     )
-    entry.hash = chain.entry_hash(
-        seq=entry.seq,
-        id=entry.id,
-        occurred_at=entry.occurred_at,
-        actor_key_id=entry.actor_key_id,
-        action=entry.action,
-        resource_type=entry.resource_type,
-        resource_id=entry.resource_id,
-        customer_id=entry.customer_id,
-        before=entry.before,
-        after=entry.after,
-        request_id=entry.request_id,
-        prev_hash=entry.prev_hash,
-    )
-    await chain.advance(session, entry.hash)
-    session.add(entry)
-    await session.flush()
+    chain.defer(session.sync_session, entry)
     return entry

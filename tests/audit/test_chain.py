@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,19 +22,23 @@ from app.core.migrations import upgrade
 from tests.support.databases import BoundDatabase, fresh_database
 
 
+async def _record_one(session: AsyncSession, clock: FixedClock, customer: str, n: int = 0) -> None:
+    await audit.record(
+        session,
+        clock=clock,
+        actor_key_id="key_1",
+        action="customers.update",
+        resource_type="customer",
+        resource_id=customer,
+        before={"n": n},
+        after={"n": n + 1, "名前": "株式会社テスト"},
+    )
+
+
 async def _write(database: Database, clock: FixedClock, n: int, customer: str = "cus_a") -> None:
     async with database.sessionmaker() as session:
         for i in range(n):
-            await audit.record(
-                session,
-                clock=clock,
-                actor_key_id="key_1",
-                action="customers.update",
-                resource_type="customer",
-                resource_id=customer,
-                before={"n": i},
-                after={"n": i + 1, "名前": "株式会社テスト"},
-            )
+            await _record_one(session, clock, customer, i)
         await session.commit()
 
 
@@ -149,6 +154,54 @@ async def test_r_ptn_2_concurrent_writers_never_fork_the_chain(
             assert result.last_seq == 24
         finally:
             await engine.dispose()
+
+
+async def test_r_ptn_2_an_open_transaction_does_not_hold_the_chain_for_other_writers(
+    db_kind: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The head is taken when a transaction commits, not when it records: a long
+    transaction (a batch of the daily roll) does not stop every other writer. The chain
+    follows the order of the commits."""
+    async with fresh_database(db_kind, tmp_path) as url:
+        await asyncio.to_thread(upgrade, url)
+        engine = create_engine(url, pool_size=4)
+        database = Database(engine)
+        try:
+            async with database.sessionmaker() as slow:
+                await _record_one(slow, clock, "cus_slow")
+                await asyncio.wait_for(_write(database, clock, 2, customer="cus_quick"), 10)
+                await slow.commit()
+            async with database.sessionmaker() as session:
+                entries = await _entries(session)
+            assert [(e.seq, e.resource_id) for e in entries] == [
+                (1, "cus_quick"),
+                (2, "cus_quick"),
+                (3, "cus_slow"),
+            ]
+            assert (await log.verify(database)).ok
+        finally:
+            await engine.dispose()
+
+
+async def test_r_ptn_2_a_rolled_back_transaction_leaves_no_entry_and_no_gap(
+    database: BoundDatabase, clock: FixedClock, session: AsyncSession
+) -> None:
+    async with database.sessionmaker() as writer:
+        await _record_one(writer, clock, "cus_gone")
+        await writer.rollback()
+        await _record_one(writer, clock, "cus_kept")
+        await writer.commit()
+    entries = await _entries(session)
+    assert [(e.seq, e.resource_id, e.prev_hash) for e in entries] == [(1, "cus_kept", GENESIS_HASH)]
+
+
+async def test_an_entry_is_not_recorded_inside_a_savepoint(
+    database: BoundDatabase, clock: FixedClock
+) -> None:
+    """A rolled-back SAVEPOINT could not take back an entry kept for the commit: refused."""
+    async with database.sessionmaker() as writer, writer.begin_nested():
+        with pytest.raises(RuntimeError, match="outside SAVEPOINTs"):
+            await _record_one(writer, clock, "cus_1")
 
 
 def test_r_ptn_2_no_code_path_updates_or_deletes_an_entry_except_the_purge(

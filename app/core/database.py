@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -67,6 +68,10 @@ def _prepare_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+# JSON columns and the JSON aggregations of the read paths (issue 11) are decoded by
+# pydantic's Rust parser: about twice as fast as the json module, the same values.
+
+
 def create_engine(
     url: str,
     *,
@@ -91,7 +96,9 @@ def create_engine(
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         busy = statement_timeout if statement_timeout is not None else 30
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": busy})
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": busy}, json_deserializer=from_json
+        )
         _prepare_sqlite(engine, int(busy * 1000))
         return engine
     connect_args: dict[str, Any] = {"timeout": connect_timeout}
@@ -108,6 +115,7 @@ def create_engine(
         max_overflow=0,
         pool_timeout=pool_timeout,
         connect_args=connect_args,
+        json_deserializer=from_json,
     )
     event.listen(engine.sync_engine, "handle_error", mark_disconnects)
     return engine

@@ -14,6 +14,8 @@ twice. Any number of workers, on any number of machines, share the queue:
   is: it skips what is invoiced).
 - **end**: ``done`` or ``failed`` (with the error), only by the worker that holds the
   lease; ``release`` puts a job back in the queue at once (SIGTERM).
+- **purge**: an ended job is kept a while (to look into a failure, for /metrics), then
+  deleted by :func:`purge_finished`; the queue does not grow by a row a day for ever.
 
 The queue knows nothing of what a kind means: the worker (app/worker) maps kinds to
 handlers, and features enqueue in their own transaction, so a bill run's row and its job
@@ -25,7 +27,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint, func, or_, select, update
+from sqlalchemy import (
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -175,6 +188,19 @@ async def release(session: AsyncSession, job_id: str, *, worker: str, now: datet
     return await _held(
         session, job_id, worker, state=QUEUED, run_after=now, leased_until=None, leased_by=None
     )
+
+
+async def purge_finished(session: AsyncSession, *, before: datetime, limit: int = 1000) -> int:
+    """Delete up to ``limit`` ended jobs (done or failed) that ended before ``before``,
+    oldest first; how many went. Queued and running jobs are never touched."""
+    oldest = (
+        select(Job.id)
+        .where(Job.state.in_((DONE, FAILED)), Job.finished_at < before)
+        .order_by(Job.finished_at)
+        .limit(limit)
+    )
+    result = await session.execute(delete(Job).where(Job.id.in_(oldest)))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def counts_by_state(session: AsyncSession) -> dict[str, int]:

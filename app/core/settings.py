@@ -152,6 +152,14 @@ class Settings(BaseSettings):
         le=3600,
         description="A claimed job's lease; a worker that dies loses it after this.",
     )
+    # Two days at least: the day's roll is queued once per (kind, date), so today's and
+    # yesterday's must stay to keep a late worker from queuing them again.
+    job_retention_days: int = Field(
+        default=30,
+        ge=2,
+        le=3650,
+        description="Ended background jobs (done or failed) are deleted after this many days.",
+    )
     worker_poll_seconds: float = Field(
         default=1, gt=0, le=60, description="How often an idle worker looks for work."
     )

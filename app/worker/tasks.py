@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -82,6 +82,13 @@ async def purge_idempotency_keys(database: Database, settings: Settings, clock: 
     return await idempotency.purge_expired(database, clock.now())
 
 
+async def purge_finished_jobs(database: Database, settings: Settings, clock: Clock) -> int:
+    """Ended jobs older than SCMS_JOB_RETENTION_DAYS go, a batch at a time."""
+    before = clock.now() - timedelta(days=settings.job_retention_days)
+    async with database.sessionmaker.begin() as session:
+        return await jobs.purge_finished(session, before=before)
+
+
 async def purge_audit_log(database: Database, settings: Settings, clock: Clock) -> int:
     """The operation log keeps SCMS_AUDIT_RETENTION_DAYS (R-PTN-2, Art. 32.3): the older
     entries go, the chain's anchor moving with them. Hourly: each run finds only the hour's
@@ -103,4 +110,5 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("deliver_webhooks", 0.5, deliver_due),
     Periodic("purge_idempotency_keys", 600, purge_idempotency_keys),
     Periodic("purge_audit_log", 3600, purge_audit_log),
+    Periodic("purge_finished_jobs", 3600, purge_finished_jobs),
 )

@@ -190,3 +190,35 @@ async def test_jobs_of_unknown_kinds_are_left_to_workers_that_know_them(
     assert (await _job(session, job.id)).state == "queued"
     remaining = (await session.scalars(select(Job.state))).all()
     assert remaining == ["queued"]
+
+
+async def test_ended_jobs_are_purged_after_the_retention_and_open_ones_never(
+    database: BoundDatabase, session: AsyncSession, clock: FixedClock, settings: Settings
+) -> None:
+    from app.worker.tasks import purge_finished_jobs
+
+    old = clock.now() - timedelta(days=settings.job_retention_days, seconds=1)
+    recent = clock.now() - timedelta(days=settings.job_retention_days - 1)
+    states = {
+        "done-old": (jobs.DONE, old),
+        "failed-old": (jobs.FAILED, old),
+        "done-recent": (jobs.DONE, recent),
+        "queued-old": (jobs.QUEUED, None),
+        "running-old": (jobs.RUNNING, None),
+    }
+    for key, (state, finished_at) in states.items():
+        job = await jobs.enqueue(session, kind="test", key=key, now=old)
+        job.state, job.finished_at = state, finished_at
+    await session.commit()
+
+    assert await purge_finished_jobs(database, settings, clock) == 2
+    assert await purge_finished_jobs(database, settings, clock) == 0
+    kept = await session.scalars(select(Job.key).where(Job.kind == "test").order_by(Job.key))
+    assert list(kept) == ["done-recent", "queued-old", "running-old"]
+
+
+def test_the_job_retention_keeps_at_least_two_days() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        Settings(job_retention_days=1)

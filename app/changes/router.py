@@ -17,6 +17,7 @@ from app.changes.schemas import (
     OptionAdd,
     OptionRemoval,
     SuspensionCreate,
+    SuspensionEnd,
     SuspensionRead,
 )
 from app.contracts import read_model
@@ -32,6 +33,7 @@ router = APIRouter(prefix="/v1/contracts/{contract_id}", tags=["contract changes
 # them in that order), as they always have: the published OpenAPI document keeps its order.
 suspensions_router = APIRouter(prefix="/v1/contracts/{contract_id}", tags=["contract changes"])
 ContractID = Annotated[str, Path(max_length=40)]
+SuspensionID = Annotated[str, Path(max_length=40)]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
@@ -122,6 +124,25 @@ async def suspend(
     """Records a suspension period with its reason (R-LC-9); periods may not overlap.
     Billing goes on while suspended."""
     return await suspensions.suspend(session, contract_id, data, actor, clock)
+
+
+@suspensions_router.post(
+    "/suspensions/{suspension_id}/end",
+    operation_id="contracts-suspension-end",
+    summary="End an open-ended suspension",
+    openapi_extra=documents(404, 409),
+)
+async def end_suspension(
+    contract_id: ContractID,
+    suspension_id: SuspensionID,
+    data: SuspensionEnd,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Operator,
+) -> SuspensionRead:
+    """Gives an open-ended suspension its last day, once (R-LC-9); the service resumes the
+    day after (`contract.resumed`). A suspension that already has an end is 409."""
+    return await suspensions.end_suspension(session, contract_id, suspension_id, data, actor, clock)
 
 
 @suspensions_router.get(

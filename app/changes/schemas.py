@@ -56,6 +56,14 @@ class SuspensionCreate(BaseModel):
     reason: Literal["breach", "third_party_harm", "maintenance", "contractor_request", "other"]
 
 
+class SuspensionEnd(BaseModel):
+    """The last day of an open-ended suspension; the service resumes the day after."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ends_on: BusinessDate
+
+
 class SuspensionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

@@ -126,6 +126,87 @@ async def test_r_lc_9_billing_goes_on_during_a_suspension(
     assert await ledger(client, contract, admin) == []
 
 
+async def _end(
+    client: httpx.AsyncClient, headers: Headers, contract_id: str, suspension_id: str, ends_on: str
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/contracts/{contract_id}/suspensions/{suspension_id}/end",
+        json={"ends_on": ends_on},
+        headers=headers,
+    )
+
+
+async def test_r_lc_9_an_open_ended_suspension_is_ended_once_and_the_contract_resumes(
+    client: httpx.AsyncClient, admin: Headers, session: AsyncSession
+) -> None:
+    """Art. 18: the carrier sets the period, which it may learn only later."""
+    contract = await example_b(client, admin)
+    opened = await _suspend(
+        client, admin, contract["id"], starts_on="2026-12-01", reason="third_party_harm"
+    )
+    assert opened.status_code == 201, opened.text
+    suspension = opened.json()["id"]
+    version = (await client.get(f"/v1/contracts/{contract['id']}", headers=admin)).headers["ETag"]
+
+    # The last day may be the first day (a one-day suspension)...
+    ended = await _end(client, admin, contract["id"], suspension, "2026-12-01")
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["starts_on"], ended.json()["ends_on"]) == ("2026-12-01", "2026-12-01")
+    # ...and the contract's history says when the service resumed (the day after).
+    assert (await event_types(session, contract["id"]))[-1] == "contract.resumed"
+    history = await client.get(f"/v1/contracts/{contract['id']}/events", headers=admin)
+    resumed = history.json()["items"][0]
+    assert (resumed["type"], resumed["business_date"]) == ("contract.resumed", "2026-12-02")
+    after = await client.get(f"/v1/contracts/{contract['id']}", headers=admin)
+    assert after.headers["ETag"] != version
+
+    # Once: an ended suspension keeps its end.
+    again = problem(
+        await _end(client, admin, contract["id"], suspension, "2026-12-20"),
+        409,
+        "suspension_already_ended",
+    )
+    assert (again["rule"], again["ends_on"]) == ("R-LC-9", "2026-12-01")
+    # The period is closed: a new suspension may start the day after.
+    later = await _suspend(client, admin, contract["id"], starts_on="2026-12-02", reason="other")
+    assert later.status_code == 201, later.text
+
+
+async def test_r_lc_9_a_suspension_cannot_end_before_it_starts_nor_after_the_contract(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    contract = await example_b(client, admin)
+    opened = await _suspend(client, admin, contract["id"], starts_on="2026-12-10", reason="breach")
+    suspension = opened.json()["id"]
+    early = problem(
+        await _end(client, admin, contract["id"], suspension, "2026-12-09"),
+        422,
+        "date_out_of_order",
+    )
+    assert (early["rule"], early["earliest_allowed"]) == ("R-LC-9", "2026-12-10")
+    listed = await client.get(f"/v1/contracts/{contract['id']}/suspensions", headers=admin)
+    assert listed.json()["items"][0]["ends_on"] is None  # nothing changed
+
+
+async def test_r_lc_9_ending_an_unknown_or_another_contracts_suspension_is_404(
+    client: httpx.AsyncClient, admin: Headers
+) -> None:
+    first = await example_b(client, admin)
+    second = await example_b(client, admin)
+    opened = await _suspend(client, admin, first["id"], starts_on="2026-12-10", reason="other")
+    suspension = opened.json()["id"]
+    problem(
+        await _end(client, admin, second["id"], suspension, "2026-12-11"),
+        404,
+        "suspension_not_found",
+    )
+    problem(
+        await _end(client, admin, first["id"], "sus_nope", "2026-12-11"),
+        404,
+        "suspension_not_found",
+    )
+
+
 async def test_r_lc_9_only_an_active_contract_is_suspended(
     client: httpx.AsyncClient, admin: Headers
 ) -> None:

@@ -29,6 +29,17 @@ def _overlaps(a_start: date, a_end: date | None, b_start: date, b_end: date | No
     return (a_end is None or b_start <= a_end) and (b_end is None or a_start <= b_end)
 
 
+def _refuse_end_before_start(ends_on: date, starts_on: date) -> None:
+    if ends_on < starts_on:
+        raise Unprocessable(
+            f"ends_on {ends_on} is before the suspension's starts_on {starts_on}.",
+            code="date_out_of_order",
+            rule="R-LC-9",
+            field="ends_on",
+            earliest_allowed=starts_on,
+        )
+
+
 async def suspend(
     session: AsyncSession,
     contract_id: str,
@@ -38,14 +49,8 @@ async def suspend(
 ) -> SuspensionRead:
     contract = await load(session, contract_id, actor, for_update=True)
     ensure_allowed_now(contract, Move.SUSPEND, clock.today())
-    if data.ends_on is not None and data.ends_on < data.starts_on:
-        raise Unprocessable(
-            "ends_on cannot be before starts_on.",
-            code="date_out_of_order",
-            rule="R-LC-9",
-            field="ends_on",
-            earliest_allowed=data.starts_on,
-        )
+    if data.ends_on is not None:
+        _refuse_end_before_start(data.ends_on, data.starts_on)
     ensure_in_service(contract, data.starts_on, "starts_on")
     existing = await session.scalars(
         select(Suspension).where(Suspension.contract_id == contract.id)
@@ -108,14 +113,7 @@ async def end_suspension(
             rule="R-LC-9",
             ends_on=row.ends_on,
         )
-    if data.ends_on < row.starts_on:
-        raise Unprocessable(
-            "ends_on cannot be before the suspension's starts_on.",
-            code="date_out_of_order",
-            rule="R-LC-9",
-            field="ends_on",
-            earliest_allowed=row.starts_on,
-        )
+    _refuse_end_before_start(data.ends_on, row.starts_on)
     ensure_in_service(contract, data.ends_on, "ends_on")
     before = snapshot(contract)
     row.ends_on = data.ends_on

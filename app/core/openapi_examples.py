@@ -152,6 +152,7 @@ REQUEST_EXAMPLES: dict[str, list[dict[str, Any]]] = {
     "SuspensionCreate": [
         {"starts_on": "2027-02-10", "ends_on": "2027-02-12", "reason": "maintenance"}
     ],
+    "SuspensionEnd": [{"ends_on": "2027-02-14"}],
     "AdHocChargeCreate": [
         {
             "kind": "work",

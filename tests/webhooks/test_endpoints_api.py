@@ -112,7 +112,9 @@ async def test_a_deleted_endpoint_is_gone_and_the_log_holds_no_secret(
     async with database.sessionmaker() as session:
         records = (
             await session.scalars(
-                select(AuditRecord).where(AuditRecord.resource_id == created["id"])
+                select(AuditRecord)
+                .where(AuditRecord.resource_id == created["id"])
+                .order_by(AuditRecord.seq)
             )
         ).all()
     assert [r.action for r in records] == ["webhook_endpoints.create", "webhook_endpoints.delete"]

@@ -19,7 +19,10 @@ which is why the ``webhook-id`` (the event id) is there for receivers to dedupe 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -83,6 +86,16 @@ async def deliver_due(
     for _, attempt in results:
         ATTEMPTS.labels(attempt.outcome).inc()
     return len(claimed)
+
+
+@asynccontextmanager
+async def delivering() -> AsyncIterator[Callable[[Database, Settings, Clock], Awaitable[int]]]:
+    """:func:`deliver_due` with one HTTP client kept for as long as the caller loops
+    (the worker's delivery loop): its connections are reused from batch to batch, and
+    the client is not built again per batch (httpx loads its TLS context each time,
+    about 20 ms)."""
+    async with new_client() as client:
+        yield functools.partial(deliver_due, client=client)
 
 
 async def _claim(database: Database, settings: Settings, now: datetime) -> list[_Claimed]:

@@ -102,14 +102,15 @@ class Worker:
                 await self._sleep(self.settings.worker_poll_seconds)
 
     async def _periodic_loop(self, task: Periodic) -> None:
-        while not self.stopping.is_set():
-            try:
-                done = await task.run(self.database, self.settings, self.clock)
-            except Exception as exc:
-                self._log_failure(f"periodic task {task.name} failed", exc)
-                done = 0
-            if done <= 0:
-                await self._sleep(task.every)
+        async with task.open() as run:
+            while not self.stopping.is_set():
+                try:
+                    done = await run(self.database, self.settings, self.clock)
+                except Exception as exc:
+                    self._log_failure(f"periodic task {task.name} failed", exc)
+                    done = 0
+                if done <= 0:
+                    await self._sleep(task.every)
 
     async def run_one_job(self) -> bool:
         """Claim one job and carry it out; False when none was waiting."""

@@ -9,8 +9,10 @@ once, 0 waits ``every`` seconds): it must be safe to run on many workers at once
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,7 +27,7 @@ from app.core.settings import Settings
 from app.endings.rolling import roll
 from app.invoices import billing_runs
 from app.invoices.overdue import record_overdue
-from app.webhooks.delivery import deliver_due
+from app.webhooks.delivery import deliver_due, delivering
 
 logger = logging.getLogger("scms.worker")
 
@@ -101,13 +103,22 @@ class Periodic:
     name: str
     every: float  # seconds to wait after a run that found nothing to do
     run: Batch
+    # For a task that keeps something between its runs: a context the worker enters once
+    # per loop, giving the batch to call instead of ``run`` (the webhook task keeps its
+    # HTTP client: a new one per batch cost about 20 ms, httpx building its TLS context,
+    # a fifth of a batch under a steady 200 events/s).
+    keep: Callable[[], AbstractAsyncContextManager[Batch]] | None = None
+
+    def open(self) -> AbstractAsyncContextManager[Batch]:
+        """The batch to run in a loop, within what it keeps for as long as the loop runs."""
+        return self.keep() if self.keep is not None else contextlib.nullcontext(self.run)
 
 
 # Every worker runs each of these in its own loop; one that did something runs again at
 # once, one that found nothing waits ``every`` seconds.
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("schedule_daily_roll", 60, schedule_daily_roll),
-    Periodic("deliver_webhooks", 0.5, deliver_due),
+    Periodic("deliver_webhooks", 0.5, deliver_due, keep=delivering),
     Periodic("purge_idempotency_keys", 600, purge_idempotency_keys),
     Periodic("purge_audit_log", 3600, purge_audit_log),
     Periodic("purge_finished_jobs", 3600, purge_finished_jobs),

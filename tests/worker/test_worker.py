@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import httpx
@@ -15,9 +17,10 @@ from app.core.clock import Clock, FixedClock
 from app.core.database import Database
 from app.core.jobs import Job
 from app.core.settings import Settings
+from app.webhooks.delivery import delivering
 from app.worker import runner
 from app.worker.runner import Worker
-from app.worker.tasks import Periodic
+from app.worker.tasks import PERIODIC, Periodic
 from tests.invoices.billing_steps import active_contract, start_run
 from tests.support.databases import BoundDatabase
 
@@ -222,3 +225,48 @@ def test_the_job_retention_keeps_at_least_two_days() -> None:
 
     with pytest.raises(ValidationError):
         Settings(job_retention_days=1)
+
+
+async def test_a_periodic_task_keeps_what_it_opened_until_the_worker_stops(
+    database: BoundDatabase, clock: FixedClock, settings: Settings
+) -> None:
+    """The webhook task keeps one HTTP client for the worker's life (not one per batch):
+    the worker enters a task's ``keep`` once, runs the batch it gives, and leaves it on
+    stop."""
+    seen: list[str] = []
+
+    async def kept_tick(database: Database, settings: Settings, clock: Clock) -> int:
+        seen.append("tick")
+        return 1 if seen.count("tick") < 3 else 0
+
+    async def unused(database: Database, settings: Settings, clock: Clock) -> int:
+        raise AssertionError("the worker runs the kept batch, not run")
+
+    @contextlib.asynccontextmanager
+    async def keep() -> AsyncIterator[Callable[[Database, Settings, Clock], Awaitable[int]]]:
+        seen.append("open")
+        try:
+            yield kept_tick
+        finally:
+            seen.append("close")
+
+    worker = Worker(
+        database,
+        _settings(settings),
+        clock,
+        handlers={},
+        periodic=(Periodic("kept", 3600, unused, keep=keep),),
+    )
+    running = asyncio.create_task(worker.run())
+    for _ in range(100):
+        if seen.count("tick") >= 3:
+            break
+        await asyncio.sleep(0.01)
+    worker.stop()
+    await asyncio.wait_for(running, 5)
+    assert seen == ["open", "tick", "tick", "tick", "close"]
+
+
+def test_the_webhook_task_keeps_its_client() -> None:
+    task = next(p for p in PERIODIC if p.name == "deliver_webhooks")
+    assert task.keep is delivering

@@ -91,9 +91,9 @@ async def deliver_due(
 @asynccontextmanager
 async def delivering() -> AsyncIterator[Callable[[Database, Settings, Clock], Awaitable[int]]]:
     """:func:`deliver_due` with one HTTP client kept for as long as the caller loops
-    (the worker's delivery loop): its connections are reused from batch to batch, and
-    the client is not built again per batch (httpx loads its TLS context each time,
-    about 20 ms)."""
+    (the worker's delivery loop), not built again per batch: httpx loads its TLS context
+    for each client, about 20 ms. (Connections are still not reused: the sender never
+    reads a body, app/webhooks/sender.py.)"""
     async with new_client() as client:
         yield functools.partial(deliver_due, client=client)
 

@@ -4,6 +4,10 @@ Migrations are the only way the schema is made. They ship inside the package
 (``app/migrations``, package data) and the Alembic configuration is built here, so an
 installed wheel migrates without a checkout or an ``alembic.ini`` (issue 9 §8). The
 repository's ``alembic.ini`` points at the same folder for developers' ``alembic`` CLI.
+
+Alembic (with Mako, about 10 MiB resident) is imported by the functions that run it: the
+API imports this module for its readiness check, and a serving process that has not been
+asked yet need not carry it (issue 13 §3 bounds an exporting process at 100 MB).
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from __future__ import annotations
 import threading
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # Alembic keeps its running context in module globals: one command at a time per process.
@@ -22,6 +26,8 @@ _ALEMBIC = threading.Lock()
 
 
 def alembic_config(database_url: str) -> Config:
+    from alembic.config import Config  # on first use (the module's docstring)
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # As in alembic.ini: files named YYYY-MM-DD-HHMM_slug.py, sorted by creation time.
@@ -42,16 +48,22 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     takes an advisory lock first (app/migrations/env.py), so replicas starting together
     migrate one after the other and the later ones find the schema at head.
     """
+    from alembic import command
+
     with _ALEMBIC:
         command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str = "base") -> None:
+    from alembic import command
+
     with _ALEMBIC:
         command.downgrade(alembic_config(database_url), revision)
 
 
 @lru_cache
 def head_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
     return frozenset(script.get_heads())

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fpdf.enums import Align, XPos, YPos
-from fpdf.fonts import FontFace
-
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.pdf import (
     FONT,
@@ -30,6 +27,11 @@ from app.invoices.pdf import (
 
 def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDetails) -> bytes:
     """The credit note's PDF. CPU-bound: call it off the event loop."""
+    # fpdf2 (about 25 MiB resident) only when drawing: the app imports this module at
+    # start, and most processes never render a credit note (see app/invoices/pdf.py).
+    from fpdf.enums import Align, XPos, YPos
+    from fpdf.fonts import FontFace
+
     rate = rate_text(invoice.tax_rate_percent)
     pdf = new_document(font_path, f"返還請求書 {note.number}", invoice.issuer_name, note.created_at)
     pdf.add_page()

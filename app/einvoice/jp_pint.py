@@ -4,6 +4,10 @@ Pure: the document is made from a :class:`Document` (the stored invoice or credi
 the parties as recorded), never from a clock or a database, so the same stored data always
 gives the same bytes. Tax is stated once per category for the whole document (R-CHG-4):
 ``S`` at the stored rate with the stored tax, ``O`` (不課税) with none.
+
+lxml is imported where a document is built, not with this module: the app imports it at
+start, and a process that never builds an e-invoice need not carry lxml's few MiB (issue
+13 §3 bounds a whole exporting process at 100 MB).
 """
 
 from __future__ import annotations
@@ -12,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Literal
-
-from lxml import etree
+from typing import TYPE_CHECKING, Literal
 
 from app.einvoice.categories import TaxCategory
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 CUSTOMIZATION_ID = "urn:peppol:pint:billing-1@jp-1"
 PROFILE_ID = "urn:peppol:bis:billing"
@@ -99,17 +104,23 @@ class _Builder:
     def __init__(self, root_ns: str, root: str) -> None:
         # The document's own namespace is the default one, as in the official examples
         # (lxml-stubs type nsmap keys as str only; lxml takes None for the default).
+        from lxml import etree  # on first use (the module's docstring)
+
         nsmap = {None: root_ns, "cac": CAC, "cbc": CBC}
         self.root = etree.Element(f"{{{root_ns}}}{root}", nsmap=nsmap)  # type: ignore[arg-type]
 
     @staticmethod
     def cbc(parent: etree._Element, name: str, text: str, **attrs: str) -> etree._Element:
+        from lxml import etree
+
         element = etree.SubElement(parent, f"{{{CBC}}}{name}", attrs)
         element.text = text
         return element
 
     @staticmethod
     def cac(parent: etree._Element, name: str) -> etree._Element:
+        from lxml import etree
+
         return etree.SubElement(parent, f"{{{CAC}}}{name}")
 
     def amount(self, parent: etree._Element, name: str, yen: int) -> None:
@@ -193,6 +204,8 @@ def _line(b: _Builder, doc: Document, position: int, line: Line) -> None:
 
 def build(doc: Document) -> bytes:
     """The document's XML (UTF-8, with its declaration), deterministic for the same data."""
+    from lxml import etree
+
     is_invoice = doc.kind == "invoice"
     b = _Builder(UBL_INVOICE, "Invoice") if is_invoice else _Builder(UBL_CREDIT_NOTE, "CreditNote")
     root = b.root

@@ -12,6 +12,12 @@ credit notes are their own records).
 Rendered with fpdf2; the Japanese TrueType font (IPAex Gothic, IPA Font License, shipped
 in ``app/invoices/fonts`` with its licence) is embedded as a subset with its Unicode map,
 so the text can be searched and extracted. Its path is ``settings.invoice_font_path``.
+
+fpdf2 (with fontTools and Pillow, about 25 MiB resident) is imported by the functions that
+draw, not by this module: the application imports this module at start (the e-invoice
+routes, the documents' shared helpers), and a process that never renders a PDF — one
+streaming the operation log's export, say (issue 13 §3: at most 100 MB) — should not
+carry it.
 """
 
 from __future__ import annotations
@@ -19,11 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
-
-from fpdf import FPDF
-from fpdf.enums import Align, XPos, YPos
-from fpdf.fonts import FontFace
+from typing import TYPE_CHECKING
 
 from app.core.errors import AppError
 from app.invoices.models import Invoice
@@ -34,6 +38,9 @@ from app.pricing.catalogue import (
     IDS_PER_UNIT,
     PER_10_ID_ITEMS,
 )
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FONT = "ipaexg"
 
@@ -49,12 +56,20 @@ class PayDetails:
     accounts: tuple[str, ...] = ()
 
 
-class _Document(FPDF):
-    def footer(self) -> None:
-        # Issue 14 §3: page numbers, so a long invoice's pages stay in order.
-        self.set_y(-12)
-        self.set_font(FONT, size=8)
-        self.cell(0, 6, f"{self.page_no()} / {{nb}}", align=Align.C)
+@cache
+def _document_class() -> type[FPDF]:
+    # Defined on first use: subclassing FPDF at module level would import fpdf2 with it.
+    from fpdf import FPDF
+    from fpdf.enums import Align
+
+    class _Document(FPDF):
+        def footer(self) -> None:
+            # Issue 14 §3: page numbers, so a long invoice's pages stay in order.
+            self.set_y(-12)
+            self.set_font(FONT, size=8)
+            self.cell(0, 6, f"{self.page_no()} / {{nb}}", align=Align.C)
+
+    return _Document
 
 
 _KIND_TITLES = {"monthly": "月額ご利用料金", "cancellation": "解約金", "other": "その他"}
@@ -101,7 +116,7 @@ def new_document(font_path: Path, title: str, author: str, created: datetime) ->
             "TrueType font, or unset it to use the one shipped with scms.",
             font_path=str(font_path),
         )
-    pdf = _Document(orientation="portrait", unit="mm", format="A4")
+    pdf = _document_class()(orientation="portrait", unit="mm", format="A4")
     pdf.set_title(title)
     pdf.set_author(author)
     pdf.set_creation_date(created)  # the same document, the same document date
@@ -124,6 +139,8 @@ def issuer_block(
     pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
 ) -> None:
     """The right-hand block (document facts, then the issuer and its contact), then below."""
+    from fpdf.enums import XPos, YPos  # fpdf2 only when drawing (see the module's docstring)
+
     if details.issuer_address:
         texts.append(details.issuer_address)
     if details.issuer_telephone:
@@ -136,6 +153,8 @@ def issuer_block(
 
 
 def totals_box(pdf: FPDF, rows: list[tuple[str, int]]) -> None:
+    from fpdf.enums import Align, XPos, YPos  # fpdf2 only when drawing (module docstring)
+
     pdf.set_font(FONT, size=10)
     for label, amount in rows:
         pdf.set_x(110)
@@ -148,6 +167,9 @@ def totals_box(pdf: FPDF, rows: list[tuple[str, int]]) -> None:
 
 def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None) -> bytes:
     """The invoice's PDF. CPU-bound (about 0.2 s): call it off the event loop."""
+    from fpdf.enums import Align, XPos, YPos  # fpdf2 only when drawing (module docstring)
+    from fpdf.fonts import FontFace
+
     invoice = view.invoice
     details = details or PayDetails()
     rate = rate_text(invoice.tax_rate_percent)

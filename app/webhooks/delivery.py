@@ -25,9 +25,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import httpx
 from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +40,9 @@ from app.webhooks.metrics import ATTEMPTS
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 from app.webhooks.sender import Attempt, new_client, secrets_in_force, send
 from app.webhooks.service import disable_endpoint
+
+if TYPE_CHECKING:
+    import httpx
 
 DISABLE_AFTER = timedelta(days=5)
 

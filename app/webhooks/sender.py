@@ -12,12 +12,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import httpx
+from typing import TYPE_CHECKING
 
 from app.core.clock import Clock
 from app.webhooks import signing
 from app.webhooks.urls import UrlRefused, check_url
+
+if TYPE_CHECKING:
+    import httpx
 
 URL_NOT_ALLOWED = "webhook_url_not_allowed"
 
@@ -58,6 +60,11 @@ def secrets_in_force(
 
 
 def new_client() -> httpx.AsyncClient:
+    # httpx (about 6 MiB resident) on first use, not when the API imports this module for
+    # its test sends: a process that sends nothing need not carry it (issue 13 §3 bounds a
+    # whole exporting process at 100 MB).
+    import httpx
+
     # The total time is bounded by send()'s own timeout; no redirect is followed.
     return httpx.AsyncClient(follow_redirects=False, trust_env=False)
 
@@ -74,6 +81,8 @@ async def send(
     allow_private: bool,
     extra_headers: Mapping[str, str] | None = None,
 ) -> Attempt:
+    import httpx  # loaded by new_client() already: the client passed in is one
+
     attempted_at = clock.now()
     started = time.monotonic()
 

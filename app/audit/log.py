@@ -22,7 +22,11 @@ from app.core.clock import Clock
 from app.core.database import Database
 from app.core.pagination import PageParams, paginate
 
-EXPORT_BATCH = 2000
+# Rows a batch of the export (and of verify's walk) holds: with its JSON texts, the line
+# built from it and the encoded chunk, each entry is a few KiB alive at once; 2,000 of them
+# cost the exporting process about 30 MiB of its 100 MB (issue 13 §3), 500 about 12 MiB,
+# at the same entries per second (bench/audit_export_bench.py).
+EXPORT_BATCH = 500
 PURGE_BATCH = 10_000
 _table = AuditRecord.__table__
 # The export copies the stored JSON of before/after as it is: no decoding, no encoding.

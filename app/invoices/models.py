@@ -119,7 +119,11 @@ class NumberCounter(Base):
 
 class Payment(CreatedAtMixin, Base):
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_invoice_id", "invoice_id"),)
+    __table_args__ = (
+        Index("ix_payments_invoice_id", "invoice_id"),
+        # Issue 13 §4: the monthly statistics read the payments of a month, these columns.
+        Index("ix_payments_paid_on", "paid_on", "invoice_id", "amount"),
+    )
 
     id: Mapped[str] = mapped_column(IdColumn, primary_key=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), nullable=False)

@@ -139,6 +139,36 @@ async def test_r_ptn_3_the_threshold_is_the_setting(
     assert stats.payments_received.amount.suppressed
 
 
+async def test_r_ptn_3_a_total_counts_a_customer_on_two_plans_once(
+    session: AsyncSession, population: list[Any]
+) -> None:
+    """October's active contracts come from 5 customers, though the plan cells name 6
+    (customer 1 is on Essential and on Complete): the total is shown from 5 customers
+    and suppressed from 6, never taken for 6 by adding up the plans."""
+    october = Month(2026, 10)
+    today = date(2026, 11, 24)
+    five = await service.monthly(session, october, today=today, min_customers=5)
+    assert five.contracts.total.active.value == 7
+    six = await service.monthly(session, october, today=today, min_customers=6)
+    assert six.contracts.total.active.suppressed
+
+
+async def test_r_ptn_3_tax_and_overdue_count_their_own_customers(
+    session: AsyncSession, population: list[Any]
+) -> None:
+    """Tax comes from the 4 customers with a live October invoice (customer 4's void one
+    adds none); the overdue figures from customers 3 and 4 alone, at the same threshold."""
+    october = Month(2026, 10)
+    today = date(2026, 11, 24)
+    four = await service.monthly(session, october, today=today, min_customers=4)
+    assert four.invoiced.tax.value == 20_000
+    assert four.invoices_overdue.count.suppressed
+    five = await service.monthly(session, october, today=today, min_customers=5)
+    assert five.invoiced.tax.suppressed
+    two = await service.monthly(session, october, today=today, min_customers=2)
+    assert (two.invoices_overdue.count.value, two.invoices_overdue.balance.value) == (2, 110_000)
+
+
 async def test_r_ptn_3_no_figure_names_or_identifies_a_customer(
     client: httpx.AsyncClient, make_key: KeyFactory, population: list[Any]
 ) -> None:

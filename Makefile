@@ -49,7 +49,7 @@ format: install ## Apply ruff's fixes and formatting
 openapi: install ## Rewrite openapi/openapi.json from the app
 	$(BIN)/scms openapi --output openapi/openapi.json
 
-bench: install ## Benchmarks (JSON lines on stdout); the bill run and the API need PostgreSQL (SCMS_BENCH_POSTGRES_URL) and wrk
+bench: install ## Benchmarks (JSON lines on stdout); the bill run, the API and the statistics (also on SQLite) need PostgreSQL (SCMS_BENCH_POSTGRES_URL) and wrk
 	@$(BIN)/python bench/pricing_bench.py
 	@$(BIN)/python bench/bill_run_bench.py
 	@$(BIN)/python bench/body_guard_bench.py
@@ -57,7 +57,8 @@ bench: install ## Benchmarks (JSON lines on stdout); the bill run and the API ne
 	@$(BIN)/python bench/idempotency_bench.py
 	@$(BIN)/python bench/webhooks_bench.py
 	@$(BIN)/python bench/audit_export_bench.py
-	@$(BIN)/python bench/stats_bench.py
+	@$(BIN)/python bench/stats_bench.py --db sqlite
+	@$(BIN)/python bench/stats_bench.py --db postgres
 	@$(BIN)/python bench/api_bench.py
 
 # issue 9 §5: schemathesis against the served app on a seeded database (tests/fuzz/run.py).

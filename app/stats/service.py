@@ -184,24 +184,22 @@ async def _options(session: AsyncSession, month: Month, hide: Suppressor) -> lis
         ContractOption.starts_on <= month.last_day,
         or_(ContractOption.ends_on.is_(None), ContractOption.ends_on >= month.first_day),
     )
-    per_contract = (
-        select(
-            ContractOption.option,
-            Contract.customer_id,
-            *[func.max(_flag(cond[m])).label(m) for m in MEASURES],
-        )
-        .join(Contract, Contract.id == ContractOption.contract_id)
+    # A contract with two periods in the month is one (option, contract) pair: made
+    # distinct on the option periods before the join, not by grouping the joined rows.
+    in_effect = (
+        select(ContractOption.option, ContractOption.contract_id)
         .where(in_month)
-        .group_by(ContractOption.option, Contract.customer_id, Contract.id)
+        .distinct()
         .subquery()
     )
     per_customer = (
         select(
-            per_contract.c.option,
-            per_contract.c.customer_id,
-            *[func.sum(per_contract.c[m]).label(m) for m in MEASURES],
+            in_effect.c.option,
+            Contract.customer_id,
+            *[func.sum(_flag(cond[m])).label(m) for m in MEASURES],
         )
-        .group_by(per_contract.c.option, per_contract.c.customer_id)
+        .join(Contract, Contract.id == in_effect.c.contract_id)
+        .group_by(in_effect.c.option, Contract.customer_id)
         .subquery()
     )
     rows = (

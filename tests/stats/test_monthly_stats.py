@@ -127,6 +127,21 @@ async def test_r_ptn_3_options_licences_and_money(
     assert body["invoices_overdue"] == {"count": HIDDEN, "balance": HIDDEN}
 
 
+async def test_r_ptn_3_a_contract_with_two_option_periods_in_the_month_counts_once(
+    client: httpx.AsyncClient, make_key: KeyFactory, population: list[Any], session: AsyncSession
+) -> None:
+    """soc removed on 10 October and added again on the 20th: one contract with soc in
+    October, not two."""
+    again = rows.contract("cus_stats_5", soc=True)
+    first = rows.soc_period(again.id, date(2026, 6, 15))
+    first.ends_on = date(2026, 10, 10)
+    await rows.store(session, again, first, rows.soc_period(again.id, date(2026, 10, 20)))
+    await session.commit()
+    body = await _october(client, await make_key(Role.OPERATOR))
+    options = {o["option"]: o for o in body["contracts"]["by_option"]}
+    assert options["soc"]["active"] == fig(4)
+
+
 async def test_r_ptn_3_the_threshold_is_the_setting(
     session: AsyncSession, population: list[Any]
 ) -> None:

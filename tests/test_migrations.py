@@ -149,3 +149,12 @@ async def test_0006_fills_the_issue_dates_of_earlier_runs_from_their_invoices(
             await engine.dispose()
     as_date = [(i, date.fromisoformat(str(a)) if a else None, b is not None) for i, a, b in found]
     assert as_date == [("run_1", date(2026, 7, 1), True), ("run_2", None, False)]
+
+
+def test_the_heads_read_from_the_files_are_alembics() -> None:
+    """head_revisions() parses the migration files instead of loading them through Alembic
+    (which the readiness check would otherwise import); the answer must be Alembic's."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
+    assert head_revisions() == frozenset(script.get_heads())

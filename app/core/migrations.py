@@ -5,13 +5,14 @@ Migrations are the only way the schema is made. They ship inside the package
 installed wheel migrates without a checkout or an ``alembic.ini`` (issue 9 §8). The
 repository's ``alembic.ini`` points at the same folder for developers' ``alembic`` CLI.
 
-Alembic (with Mako, about 10 MiB resident) is imported by the functions that run it: the
-API imports this module for its readiness check, and a serving process that has not been
-asked yet need not carry it (issue 13 §3 bounds an exporting process at 100 MB).
+Alembic (with Mako, about 10 MiB resident) is imported by the functions that run it, and
+the readiness check's heads are read without it: a serving process need not carry it
+(issue 13 §3 bounds an exporting process at 100 MB).
 """
 
 from __future__ import annotations
 
+import ast
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -63,7 +64,29 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 @lru_cache
 def head_revisions() -> frozenset[str]:
-    from alembic.script import ScriptDirectory
+    """The revisions no other revision follows, read from the migration files' source.
 
-    script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
-    return frozenset(script.get_heads())
+    Not through Alembic's ScriptDirectory: that imports Alembic and executes every
+    migration module, about 10 MiB for the readiness check a probe calls every few
+    seconds, in every serving process. The files' ``revision`` and ``down_revision``
+    assignments are literals (Alembic's own template); tests/test_migrations.py checks the
+    answer against Alembic's."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            target: ast.expr
+            if isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "revision":
+                revisions.add(ast.literal_eval(value))
+            elif target.id == "down_revision":
+                before = ast.literal_eval(value)
+                followed.update([before] if isinstance(before, str) else before or ())
+    return frozenset(revisions - followed)

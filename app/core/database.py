@@ -24,6 +24,7 @@ from pydantic_core import from_json
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -170,6 +171,13 @@ class Database:
     @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=False)
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """A connection on which each statement commits by itself (no BEGIN or COMMIT
+        round trips): for the one-statement writes that need no transaction."""
+        async with self.engine.connect() as connection:
+            yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
     async def dispose(self) -> None:
         await self.engine.dispose()

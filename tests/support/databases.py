@@ -113,6 +113,7 @@ class BoundDatabase(Database):
 
     def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
         self.engine = engine
+        self.connection = connection
         self.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
@@ -123,3 +124,10 @@ class BoundDatabase(Database):
             join_transaction_mode="create_savepoint",
             sync_session_class=ReadOnlySession,
         )
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncConnection]:
+        """The test's one connection: the statement joins the outer transaction (in a
+        SAVEPOINT, so that an error leaves it usable), as the sessions do."""
+        async with self.connection.begin_nested():
+            yield self.connection

@@ -49,8 +49,9 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 from sqlalchemy import delete, func, select, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
-from app.core.clock import SystemClock  # noqa: E402
+from app.core.clock import Clock, SystemClock  # noqa: E402
 from app.core.database import Database, create_engine  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
 from app.core.migrations import upgrade  # noqa: E402
@@ -115,15 +116,7 @@ async def write_forever(url: str, slots: list[int]) -> None:
                 await asyncio.sleep(pause)
             try:
                 async with database.sessionmaker() as session:
-                    await record_event(
-                        session,
-                        clock=clock,
-                        type=EventType.INVOICE_ISSUED,
-                        resource_type="invoice",
-                        resource_id=f"inv_{n}",
-                        data={"id": f"inv_{n}", "number": f"INV-{n:08d}", "total": 11000},
-                        customer_id=None,
-                    )
+                    await record_invoice_event(session, clock, n)
                     await session.commit()
             except Exception:
                 errors += 1
@@ -220,19 +213,24 @@ async def add_endpoint(database: Database, url: str) -> None:
         await session.commit()
 
 
+async def record_invoice_event(session: AsyncSession, clock: Clock, n: int) -> None:
+    """The bench's event n, recorded as a service records one (in the caller's session)."""
+    await record_event(
+        session,
+        clock=clock,
+        type=EventType.INVOICE_ISSUED,
+        resource_type="invoice",
+        resource_id=f"inv_{n}",
+        data={"id": f"inv_{n}", "number": f"INV-{n:08d}", "total": 11000},
+        customer_id=None,
+    )
+
+
 async def record(database: Database, count: int) -> None:
     clock = SystemClock()
     async with database.sessionmaker() as session:
         for n in range(count):
-            await record_event(
-                session,
-                clock=clock,
-                type=EventType.INVOICE_ISSUED,
-                resource_type="invoice",
-                resource_id=f"inv_{n}",
-                data={"id": f"inv_{n}", "number": f"INV-{n:08d}", "total": 11000},
-                customer_id=None,
-            )
+            await record_invoice_event(session, clock, n)
         await session.commit()
 
 

@@ -54,6 +54,25 @@ async def test_a_sqlite_read_leaves_the_write_lock_free_and_a_write_takes_it(
             await database.dispose()
 
 
+async def test_a_sqlite_autocommit_statement_takes_no_lock_and_leaves_none(
+    db_kind: str, tmp_path: Path
+) -> None:
+    """Database.autocommit() (the Idempotency-Key's look, issue 12): no BEGIN IMMEDIATE
+    around it, and no transaction left open on the pooled connection after it."""
+    if db_kind != "sqlite":
+        pytest.skip("SQLite's write lock")
+    async with fresh_database("sqlite", tmp_path) as url:
+        await asyncio.to_thread(upgrade, url)
+        database = Database(create_engine(url))
+        try:
+            async with database.autocommit() as connection:
+                await connection.scalar(select(Customer.id).limit(1))
+                assert _try_write_lock(url)
+            assert _try_write_lock(url)
+        finally:
+            await database.dispose()
+
+
 async def test_a_postgresql_read_runs_outside_a_transaction(
     db_kind: str, database_url: str
 ) -> None:

@@ -18,12 +18,18 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, update
+from sqlalchemy import Table, bindparam, event, update
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.audit.models import AuditChainHead, AuditRecord
+from app.core.commit_writes import (
+    Template,
+    before_writing,
+    execute_at_commit,
+    insert_at_commit,
+)
 
 GENESIS_HASH = "0" * 64
 HEAD_ID = 1
@@ -103,11 +109,20 @@ def defer(session: Session, entry: AuditRecord) -> None:
     session.info.setdefault(PENDING, []).append(entry)
 
 
-@event.listens_for(Session, "before_commit")
+_ENTRIES = cast(Table, AuditRecord.__table__)
+_MOVE_HEAD = Template(
+    update(AuditChainHead)
+    .where(AuditChainHead.id == HEAD_ID)
+    .values(last_hash=bindparam("head_last_hash"))
+)
+
+
+@before_writing
 def link_on_commit(session: Session) -> None:
     """Reserve the seqs of the transaction's entries in one UPDATE of the head, hash them
-    in order and move the head on; the commit that follows flushes them. (Sync: SQLAlchemy
-    runs the hook inside the async session's greenlet, where execute() is allowed.)"""
+    in order; the entries and the head's new hash are written with the commit's other
+    rows (app/core/commit_writes.py). (Sync: SQLAlchemy runs the hook inside the async
+    session's greenlet, where execute() is allowed.)"""
     pending: list[AuditRecord] = session.info.pop(PENDING, [])
     if not pending:
         return
@@ -122,10 +137,8 @@ def link_on_commit(session: Session) -> None:
         seq += 1
         entry.seq, entry.prev_hash = seq, prev_hash
         entry.hash = prev_hash = hash_of(entry)
-    session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(last_hash=prev_hash)
-    )
-    session.add_all(pending)
+        insert_at_commit(session, _ENTRIES, {c.key: getattr(entry, c.key) for c in _ENTRIES.c})
+    execute_at_commit(session, _MOVE_HEAD, {"head_last_hash": prev_hash})
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -17,6 +17,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import Clock
+from app.core.commit_writes import insert_at_commit
 from app.core.ids import new_id
 from app.events.catalogue import EventType
 from app.events.models import Event
@@ -32,6 +33,9 @@ def json_data(resource: BaseModel | Mapping[str, Any]) -> dict[str, Any]:
     return dumped
 
 
+_EVENTS = cast(Table, Event.__table__)
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -42,21 +46,27 @@ async def record_event(
     data: BaseModel | Mapping[str, Any],
     customer_id: str | None,
     request_id: str | None = None,
-) -> Event:
-    """Adds the event to the session's transaction; it commits or rolls back with it."""
-    event = Event(
-        id=new_id("evt"),
-        type=type.value,
-        occurred_at=clock.now(),
-        customer_id=customer_id,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        data=json_data(data),
-        request_id=request_id,
+) -> str:
+    """Adds the event to the session's transaction: it is written by the commit, with
+    the transaction's other such rows (app/core/commit_writes.py), or rolls back with
+    it. Returns its id."""
+    event_id = new_id("evt")
+    insert_at_commit(
+        session,
+        _EVENTS,
+        {
+            "id": event_id,
+            "type": type.value,
+            "occurred_at": clock.now(),
+            "customer_id": customer_id,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "data": json_data(data),
+            "request_id": request_id,
+            "dispatched_at": None,
+        },
     )
-    session.add(event)
-    await session.flush()
-    return event
+    return event_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +121,7 @@ async def record_many(
             columns=_COLUMNS,
         )
         return len(rows)
-    table = cast(Table, Event.__table__)
     await session.execute(
-        insert(table), [dict(zip(_COLUMNS, (*r, request_id), strict=True)) for r in rows]
+        insert(_EVENTS), [dict(zip(_COLUMNS, (*r, request_id), strict=True)) for r in rows]
     )
     return len(rows)

@@ -40,7 +40,7 @@ def test_json_data_turns_dates_and_enums_into_text() -> None:
 
 async def test_an_event_commits_with_its_change(database: BoundDatabase, clock: FixedClock) -> None:
     async with database.sessionmaker() as session:
-        event = await record_event(
+        event_id = await record_event(
             session,
             clock=clock,
             type=EventType.CUSTOMER_CREATED,
@@ -52,7 +52,7 @@ async def test_an_event_commits_with_its_change(database: BoundDatabase, clock: 
         )
         await session.commit()
     async with database.sessionmaker() as session:
-        stored = await session.get(Event, event.id)
+        stored = await session.get(Event, event_id)
         assert stored is not None
         assert (stored.type, stored.customer_id, stored.resource_id) == (
             "customer.created",

@@ -89,7 +89,7 @@ async def add_event(
     **data: object,
 ) -> Event:
     async with database.sessionmaker() as session:
-        event = await record_event(
+        event_id = await record_event(
             session,
             clock=clock,
             type=type,
@@ -99,4 +99,6 @@ async def add_event(
             customer_id="cus_1",
         )
         await session.commit()
+        event = await session.get(Event, event_id)
+    assert event is not None
     return event

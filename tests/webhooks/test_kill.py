@@ -67,7 +67,7 @@ async def seed(database: Database, url: str) -> tuple[str, list[str]]:
     ids = []
     async with database.sessionmaker() as session:
         for n in range(EVENTS):
-            event = await record_event(
+            event_id = await record_event(
                 session,
                 clock=clock,
                 type=EventType.INVOICE_ISSUED,
@@ -76,7 +76,7 @@ async def seed(database: Database, url: str) -> tuple[str, list[str]]:
                 data={"id": f"inv_{n}", "total": 1100 * n},
                 customer_id=None,
             )
-            ids.append(event.id)
+            ids.append(event_id)
         await session.commit()
     return secret, ids
 

@@ -14,10 +14,10 @@ for :data:`WriteSessionDep` instead.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from pydantic_core import from_json
@@ -190,47 +190,50 @@ def get_database(request: Request) -> Database:
     return database
 
 
-# Issue 12 §1: the request state's hand-over of a request sent with an Idempotency-Key.
-# Its session is not committed here but handed to the idempotency middleware
-# (app/core/idempotency.py), which commits it together with the answer it stores.
-COMMIT_WITH_RESPONSE = "commit_with_response"
+# Issue 12 §1: a request sent with an Idempotency-Key runs in a unit of work that the
+# idempotency middleware (app/core/idempotency.py) owns: it may have begun the session's
+# transaction already (to look at the key), and it commits the session itself, together
+# with the answer it keeps.
+UNIT_OF_WORK = "idempotent_unit_of_work"
+
+
+class OwnedUnitOfWork(Protocol):
+    """The owner of a request's session: it makes the session (or made it already),
+    commits it and closes it; the route's dependency rolls it back when the route fails."""
+
+    def session(self, maker: async_sessionmaker[AsyncSession]) -> AsyncSession: ...
 
 
 @asynccontextmanager
 async def _unit_of_work(
-    maker: async_sessionmaker[AsyncSession],
-    hand_over: Callable[[AsyncSession], None] | None = None,
+    maker: async_sessionmaker[AsyncSession], owner: OwnedUnitOfWork | None = None
 ) -> AsyncIterator[AsyncSession]:
-    """Commit on success, roll back on any error; with a ``hand_over``, give the session
-    (still open, uncommitted) to whoever commits it instead."""
-    session = maker()
-    handed = False
+    """Commit on success, roll back on any error; with an ``owner``, leave a successful
+    session uncommitted and open for the owner to commit."""
+    session = owner.session(maker) if owner is not None else maker()
     try:
         yield session
-        if hand_over is not None:
-            hand_over(session)
-            handed = True
-        else:
+        if owner is None:
             await session.commit()
     except BaseException:
         await session.rollback()
         raise
     finally:
-        if not handed:
+        if owner is None:
             await session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One session per request; commit on success, roll back on any error. A GET or HEAD
     request's session is read-only (no transaction on PostgreSQL, no write lock on SQLite);
-    a write's may be handed over to the idempotency middleware."""
+    an idempotent write's belongs to the idempotency middleware."""
     database = get_database(request)
     if request.method in READ_METHODS:
         async with _unit_of_work(database.read_sessionmaker) as session:
             yield session
         return
-    hand_over = request.scope.get("state", {}).get(COMMIT_WITH_RESPONSE)
-    async with _unit_of_work(database.sessionmaker, hand_over) as session:
+    owner = request.scope.get("state", {}).get(UNIT_OF_WORK)
+    async with _unit_of_work(database.sessionmaker, owner) as session:
         yield session
 
 

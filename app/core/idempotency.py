@@ -3,28 +3,36 @@
 A client that may retry sends ``Idempotency-Key: <up to 255 characters>``. The key is
 scoped to the API key and kept in the database (``idempotency_keys``, so any replica
 answers) for ``SCMS_IDEMPOTENCY_TTL_HOURS``. One pure-ASGI middleware, inside the request
-guard (the caller is known, the body was checked), does this:
+guard (the caller is known, the body was checked), runs the request in a unit of work it
+owns (app/core/database.py, ``UNIT_OF_WORK``) and writes nothing but the answer:
 
-1. **Begin**, in its own short transaction, on the key's row (row-locked on PostgreSQL,
-   the write lock on SQLite): no row (or an expired one) → a ``processing`` row with a
-   token, committed, and the request goes on (a new key on PostgreSQL: one autocommitted
-   INSERT, no transaction round trips). A row for a different request (method,
-   path with query, canonical hash of the JSON body) → 422 ``idempotency_key_reused``.
-   A ``completed`` row → its response again. A ``processing`` row → 409
-   ``idempotency_key_in_use`` with ``Retry-After``, unless its lease (``PROCESSING_LEASE``)
-   ran out: then the first attempt died without committing, and this one takes over.
-2. **Run** the route. Its request session (app/core/database.py) is not committed when
-   the route returns but handed to this middleware.
-3. **Settle**, once the response is complete and before a byte of it is sent: the
-   response (status, headers, body) is written to the key's row *in the route's own
-   session*, and that one commit holds both the change and its stored answer: a crash
-   leaves both or neither. The write is conditional on the token, so an attempt whose
-   lease was taken over rolls back instead of committing a second time.
+1. **Look**, with one statement, before the route runs. On PostgreSQL it opens the
+   route's own transaction and takes the key's transaction-scoped advisory lock without
+   waiting (``pg_try_advisory_xact_lock``): this attempt holds it until its commit or
+   rollback, and an attempt that cannot take it is told 409 ``idempotency_key_in_use``
+   with ``Retry-After``. On SQLite it reads outside any transaction, without the write
+   lock that routes with transactions of their own need; there the attempts of one process are told
+   409 from memory, and one of another process waits for SQLite's one writer and then
+   finds the answer kept (below). A kept answer for the same request (method, path with
+   query, canonical hash of the JSON body) → that answer again, ``Idempotent-Replayed:
+   true``; for another request → 422 ``idempotency_key_reused``.
+2. **Run** the route. Its request session is not committed when the route returns.
+3. **Keep**, once the answer is complete and before a byte of it is sent: the answer
+   (status, headers, body) is inserted by the commit of the route's own transaction
+   (with its events and log entries, in one statement on PostgreSQL:
+   app/core/commit_writes.py), which holds both the change and its answer: a crash
+   leaves both or neither, and a killed attempt leaves nothing behind for a retry to wait
+   for. Should another attempt have kept an answer since this one looked, the INSERT
+   finds it and the commit is refused: this attempt rolls back its change and answers
+   what was kept.
 
-Which answers are stored: every answer below 500, as Stripe does: a 4xx is what the
+So a key costs a request one round trip, the look (issue 12 §6 bounds the cost of the
+key and the outbox at 15 %).
+
+Which answers are kept: every answer below 500, as Stripe does: a 4xx is what the
 request produced (its change rolled back), and replaying it is the truth. A 5xx, or an
 exception, is not an answer about the request but about the service: the change is
-rolled back, the key released, and a retry runs the request again (docs/decisions.md).
+rolled back, nothing is kept, and a retry runs the request again (docs/decisions.md).
 """
 
 from __future__ import annotations
@@ -32,24 +40,36 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, Index, Integer, LargeBinary, String, Text, delete, text, update
+from sqlalchemy import (
+    JSON,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.clock import Clock
-from app.core.database import COMMIT_WITH_RESPONSE, Database
+from app.core.commit_writes import CommitRefused, Template, execute_at_commit
+from app.core.database import UNIT_OF_WORK, Database
 from app.core.errors import AppError, Conflict, Unprocessable, internal_error_response
-from app.core.ids import new_id
 from app.core.models import Base, IdColumn, Timestamp
 from app.core.outage import database_error_handler, is_database_unavailable
 
@@ -59,16 +79,15 @@ HEADER = b"idempotency-key"
 REPLAYED_HEADER = b"idempotent-replayed"
 METHODS = frozenset({"POST", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
-# How long a first attempt may run before a retry takes the key over (a request is
-# bounded by the statement timeout many times over long before this).
-PROCESSING_LEASE = timedelta(seconds=60)
-PROCESSING, COMPLETED = "processing", "completed"
+# The first of the two int4 halves of the keys' advisory locks: a lock space of their own,
+# apart from the single-bigint locks of acceptance and migrations.
+LOCK_SPACE = int.from_bytes(b"idem", "big", signed=True)
 # Recomputed on replay, or the replay's own.
 _NOT_STORED = frozenset({b"content-length", b"date", b"server", b"x-request-id"})
 
 
 class IdempotencyKey(Base):
-    """A key a client sent, the request it came with, and the answer once there is one."""
+    """A key a client sent, the request it came with, and the answer kept for it."""
 
     __tablename__ = "idempotency_keys"
     __table_args__ = (Index("ix_idempotency_keys_expires_at", "expires_at"),)
@@ -78,14 +97,24 @@ class IdempotencyKey(Base):
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)
     method: Mapped[str] = mapped_column(String(10), nullable=False)
     path: Mapped[str] = mapped_column(Text, nullable=False)
-    state: Mapped[str] = mapped_column(String(20), nullable=False)
-    token: Mapped[str] = mapped_column(IdColumn, nullable=False)
-    locked_until: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
-    response_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    response_headers: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
-    response_body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    response_status: Mapped[int] = mapped_column(Integer, nullable=False)
+    response_headers: Mapped[list[list[str]]] = mapped_column(JSON, nullable=False)
+    response_body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(Timestamp, nullable=False)
+
+
+_KEYS = cast(Table, IdempotencyKey.__table__)
+# What the look reads of a kept answer.
+_KEPT = (
+    _KEYS.c.fingerprint,
+    _KEYS.c.method,
+    _KEYS.c.path,
+    _KEYS.c.response_status,
+    _KEYS.c.response_headers,
+    _KEYS.c.response_body,
+    _KEYS.c.expires_at,
+)
 
 
 class KeyReused(Unprocessable):
@@ -94,6 +123,14 @@ class KeyReused(Unprocessable):
 
 class KeyInUse(Conflict):
     code, title = "idempotency_key_in_use", "The first request with this key is still running"
+
+
+def _in_use() -> KeyInUse:
+    return KeyInUse(
+        "The first request with this Idempotency-Key is still being processed; retry "
+        "after Retry-After seconds to get its answer.",
+        headers={"Retry-After": "1"},
+    )
 
 
 def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -112,12 +149,22 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _Request:
+class KeyedRequest:
     api_key_id: str
     key: str
     fingerprint: str
     method: str
     path: str
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        return (self.api_key_id, self.key)
+
+    @property
+    def lock(self) -> int:
+        """The key's advisory lock (an int4; the other half is :data:`LOCK_SPACE`)."""
+        digest = hashlib.sha256(f"{self.api_key_id}\x00{self.key}".encode()).digest()
+        return int.from_bytes(digest[:4], "big", signed=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,104 +174,11 @@ class Stored:
     body: bytes
 
 
-async def begin(
-    database: Database, request: _Request, *, now: datetime, ttl: timedelta
-) -> str | Stored:
-    """The token of a new attempt, or the stored answer; raises 422 reused / 409 in use."""
-    for _ in range(3):
-        token = new_id("idem")
-        if await _claim_new(database, _processing(request, token, now, ttl)):
-            return token
-        try:
-            async with database.sessionmaker() as session, session.begin():
-                if await _insert_new(session, _processing(request, token, now, ttl)):
-                    return token
-                row = await session.get(
-                    IdempotencyKey,
-                    (request.api_key_id, request.key),
-                    with_for_update=True,
-                    populate_existing=True,
-                )
-                if row is None:
-                    continue  # purged meanwhile: insert again
-                return await _decide(session, row, request, token, now, ttl)
-        except IntegrityError:
-            continue  # another attempt inserted the row first: look again
-    raise KeyInUse(
-        "Another request with this Idempotency-Key is starting; retry in a second.",
-        headers={"Retry-After": "1"},
-    )
-
-
-def _values(row: IdempotencyKey) -> dict[str, Any]:
-    return {c.key: getattr(row, c.key) for c in IdempotencyKey.__table__.columns}
-
-
-async def _claim_new(database: Database, row: IdempotencyKey) -> bool:
-    """PostgreSQL, a new key (the usual path): its row in one autocommitted statement, one
-    round trip instead of four (BEGIN, the setting, the INSERT, COMMIT: measured, they
-    were most of what a key cost a request). False when the row exists, or on SQLite,
-    whose transaction below is no round trip: :func:`begin` then looks at the row."""
-    if database.engine.dialect.name != "postgresql":
-        return False
-    async with database.autocommit() as connection:
-        result = await connection.execute(
-            postgresql_insert(IdempotencyKey).values(**_values(row)).on_conflict_do_nothing()
-        )
-    return bool(getattr(result, "rowcount", 0))
-
-
-async def _insert_new(session: AsyncSession, row: IdempotencyKey) -> bool:
-    """Insert the key's row unless it exists; True when this attempt made it.
-
-    One statement on the usual path (a new key). On PostgreSQL the transaction commits
-    without waiting for its WAL to reach the disk (``synchronous_commit = off``): safe,
-    since the answer's own commit, which waits, flushes the WAL up to and past it, and a
-    row lost in a crash before that commit held nothing (a retry starts afresh). It saves
-    the second disk flush a keyed request would otherwise pay.
-    """
-    bind = session.get_bind()
-    postgres = bind.dialect.name == "postgresql"
-    if postgres:
-        await session.execute(text("SET LOCAL synchronous_commit = off"))
-    insert = postgresql_insert if postgres else sqlite_insert
-    result = await session.execute(
-        insert(IdempotencyKey).values(**_values(row)).on_conflict_do_nothing()
-    )
-    return bool(getattr(result, "rowcount", 0))
-
-
-def _processing(request: _Request, token: str, now: datetime, ttl: timedelta) -> IdempotencyKey:
-    return IdempotencyKey(
-        api_key_id=request.api_key_id,
-        key=request.key,
-        fingerprint=request.fingerprint,
-        method=request.method,
-        path=request.path,
-        state=PROCESSING,
-        token=token,
-        locked_until=now + PROCESSING_LEASE,
-        created_at=now,
-        expires_at=now + ttl,
-    )
-
-
-async def _decide(
-    session: AsyncSession,
-    row: IdempotencyKey,
-    request: _Request,
-    token: str,
-    now: datetime,
-    ttl: timedelta,
-) -> str | Stored:
-    if row.expires_at <= now:  # older than the TTL: the key is free again
-        fresh = _processing(request, token, now, ttl)
-        for name in ("fingerprint", "method", "path", "state", "token", "locked_until"):
-            setattr(row, name, getattr(fresh, name))
-        row.created_at, row.expires_at = now, now + ttl
-        row.response_status = row.response_headers = row.response_body = None
-        await session.flush()
-        return token
+def _answer_for(request: KeyedRequest, row: Any, now: datetime) -> Stored | None:
+    """The kept answer ``row`` gives ``request`` (None: no row, or one past its TTL);
+    raises 422 when the key was first sent with another request."""
+    if row is None or row.fingerprint is None or row.expires_at <= now:
+        return None
     if row.fingerprint != request.fingerprint:
         raise KeyReused(
             f"Idempotency-Key {request.key!r} was first sent with {row.method} {row.path} "
@@ -232,58 +186,107 @@ async def _decide(
             first_method=row.method,
             first_path=row.path,
         )
-    if row.state == COMPLETED:
-        assert row.response_status is not None
-        return Stored(row.response_status, row.response_headers or [], row.response_body or b"")
-    if row.locked_until is not None and row.locked_until > now:
-        wait = max(1, math.ceil((row.locked_until - now).total_seconds()))
-        raise KeyInUse(
-            "The first request with this Idempotency-Key is still being processed; retry "
-            "after Retry-After seconds to get its answer.",
-            headers={"Retry-After": str(min(wait, 5))},
-        )
-    # The first attempt's lease ran out without an answer: it died, and since its
-    # change commits only with its answer, it changed nothing. Take the key over.
-    row.token = token
-    row.locked_until = now + PROCESSING_LEASE
-    await session.flush()
-    return token
+    return Stored(row.response_status, row.response_headers, row.response_body)
 
 
-async def store(session: AsyncSession, request: _Request, token: str, answer: Stored) -> bool:
-    """Write the answer in ``session`` (the route's transaction); False: lease lost."""
-    result = await session.execute(
-        update(IdempotencyKey)
-        .where(
-            IdempotencyKey.api_key_id == request.api_key_id,
-            IdempotencyKey.key == request.key,
-            IdempotencyKey.token == token,
-        )
-        .values(
-            state=COMPLETED,
-            locked_until=None,
-            response_status=answer.status,
-            response_headers=answer.headers,
-            response_body=answer.body,
-        )
-        .execution_options(synchronize_session=False)
+# The statements, built once: a keyed request pays for its two round trips, not for
+# building them (the upsert's ``excluded`` alias alone cost about 0.5 ms a request).
+_THIS_KEY = and_(_KEYS.c.api_key_id == bindparam("api_key_id"), _KEYS.c.key == bindparam("key"))
+_LOOK = select(*_KEPT).where(_THIS_KEY)
+# PostgreSQL: the key's lock, taken without waiting, and its kept answer if any, in one row.
+_LOOK_AND_LOCK = select(
+    func.pg_try_advisory_xact_lock(LOCK_SPACE, bindparam("lock", type_=Integer)).label("held"),
+    *_KEPT,
+).select_from(select(literal(1).label("one")).subquery().outerjoin(_KEYS, _THIS_KEY))
+_ANSWER = (
+    "fingerprint",
+    "method",
+    "path",
+    "response_status",
+    "response_headers",
+    "response_body",
+    "created_at",
+    "expires_at",
+)
+
+
+def _key_of(request: KeyedRequest) -> dict[str, Any]:
+    return {"api_key_id": request.api_key_id, "key": request.key}
+
+
+async def look(
+    connection: AsyncConnection, request: KeyedRequest, *, now: datetime
+) -> Stored | None:
+    """The answer kept for ``request``, or None: this attempt runs it. On PostgreSQL the
+    key's advisory lock is taken in ``connection``'s transaction (the route's), in the
+    same statement; raises 409 when another attempt holds it, 422 for a key used for
+    another request."""
+    if connection.dialect.name != "postgresql":
+        found = (await connection.execute(_LOOK, _key_of(request))).first()
+        return _answer_for(request, found, now)
+    row = (
+        await connection.execute(_LOOK_AND_LOCK, {**_key_of(request), "lock": request.lock})
+    ).one()
+    kept = _answer_for(request, row, now)
+    if kept is None and not row.held:
+        raise _in_use()
+    return kept
+
+
+def _keep(insert: Any) -> Template:
+    """INSERT the answer; over a row past its TTL only (the WHERE), else nothing, and the
+    commit is refused."""
+    statement = insert(_KEYS).values(
+        {c.key: bindparam(f"keep_{c.key}", type_=c.type) for c in _KEYS.c}
     )
-    return bool(getattr(result, "rowcount", 0))
+    excluded = statement.excluded
+    return Template(
+        statement.on_conflict_do_update(
+            index_elements=[_KEYS.c.api_key_id, _KEYS.c.key],
+            set_={name: excluded[name] for name in _ANSWER},
+            where=_KEYS.c.expires_at <= bindparam("keep_now", type_=_KEYS.c.expires_at.type),
+        ),
+        must_change="an answer is kept for this key already",
+    )
 
 
-async def release(database: Database, request: _Request, token: str) -> None:
-    """Forget an attempt that produced no answer to keep (a 5xx): a retry runs again."""
-    try:
-        async with database.sessionmaker() as session, session.begin():
-            await session.execute(
-                delete(IdempotencyKey).where(
-                    IdempotencyKey.api_key_id == request.api_key_id,
-                    IdempotencyKey.key == request.key,
-                    IdempotencyKey.token == token,
-                )
-            )
-    except Exception as exc:  # its lease runs out by itself
-        logger.warning("idempotency key not released", extra={"error": str(exc)[:200]})
+_KEEP = {"postgresql": _keep(postgresql_insert), "sqlite": _keep(sqlite_insert)}
+
+
+def store(
+    session: AsyncSession, request: KeyedRequest, answer: Stored, *, now: datetime, ttl: timedelta
+) -> None:
+    """Keep ``answer`` with ``session``'s commit (app/core/commit_writes.py): written in
+    the same statement as the change's events and log entries on PostgreSQL, no round
+    trip of its own. A kept row past its TTL is replaced; a live one (another attempt's,
+    kept since this one looked) makes the commit raise :class:`CommitRefused`."""
+    values = {
+        "api_key_id": request.api_key_id,
+        "key": request.key,
+        "fingerprint": request.fingerprint,
+        "method": request.method,
+        "path": request.path,
+        "response_status": answer.status,
+        "response_headers": answer.headers,
+        "response_body": answer.body,
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    execute_at_commit(
+        session,
+        _KEEP[session.get_bind().dialect.name],
+        {**{f"keep_{name}": value for name, value in values.items()}, "keep_now": now},
+    )
+
+
+async def kept_answer(database: Database, request: KeyedRequest, *, now: datetime) -> Stored:
+    """The answer another attempt kept (this one lost the race to keep its own)."""
+    async with database.read_sessionmaker() as session:
+        row = (await session.execute(_LOOK, _key_of(request))).first()
+    kept = _answer_for(request, row, now)
+    if kept is None:  # purged between the two statements: as good as still running
+        raise _in_use()
+    return kept
 
 
 async def purge_expired(database: Database, now: datetime) -> int:
@@ -297,15 +300,27 @@ async def purge_expired(database: Database, now: datetime) -> int:
 
 @dataclass
 class _Attempt:
-    """The route's session, handed over by get_session, and the answer as it comes."""
+    """The unit of work of one keyed request (app/core/database.py's OwnedUnitOfWork):
+    the session the look began or the route asked for, and the answer as it comes."""
 
-    session: AsyncSession | None = None
+    maker: async_sessionmaker[AsyncSession]
+    own: AsyncSession | None = None
     start: Message | None = None
     chunks: list[bytes] = field(default_factory=list)
-    settled: bool = False
 
-    def hand_over(self, session: AsyncSession) -> None:
-        self.session = session
+    def session(self, maker: async_sessionmaker[AsyncSession] | None = None) -> AsyncSession:
+        if self.own is None:
+            self.own = (maker or self.maker)()
+        return self.own
+
+    async def close(self) -> None:
+        """Roll back whatever was not committed and give the connection back."""
+        if self.own is not None:
+            session, self.own = self.own, None
+            try:
+                await session.rollback()
+            finally:
+                await session.close()
 
 
 def _header(scope: Scope, wanted: bytes) -> str | None:
@@ -354,6 +369,9 @@ def _replaying(body: bytes, rest: list[Message], receive: Receive) -> Receive:
 class IdempotencyMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The keys this process is running: a second attempt is told 409 without a query
+        # (on SQLite, where no lock tells, the only way it is told).
+        self.running: set[tuple[str, str]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = _header(scope, HEADER) if scope["type"] == "http" else None
@@ -361,80 +379,75 @@ class IdempotencyMiddleware:
         if key is None or scope["method"] not in METHODS or api_key_id is None:
             await self.app(scope, receive, send)
             return
-        app = scope["app"]
-        database: Database = app.state.database
-        clock: Clock = app.state.clock
-        ttl = timedelta(hours=app.state.settings.idempotency_ttl_hours)
         try:
             _check_key(key)
             body, rest = await _read_body(receive)
-            request = _Request(
+            request = KeyedRequest(
                 api_key_id,
                 key,
                 fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body),
                 scope["method"],
                 scope["path"],
             )
-            begun = await begin(database, request, now=clock.now(), ttl=ttl)
+            if request.identity in self.running:
+                raise _in_use()
         except Exception as exc:
             await _answer_error(scope, receive, send, exc)
             return
-        if isinstance(begun, Stored):
-            await _send_stored(send, begun)
-            return
-        await self._attempt(scope, _replaying(body, rest, receive), send, request, begun)
+        self.running.add(request.identity)
+        try:
+            await self._attempt(scope, _replaying(body, rest, receive), send, request)
+        finally:
+            self.running.discard(request.identity)
 
     async def _attempt(
-        self, scope: Scope, receive: Receive, send: Send, request: _Request, token: str
+        self, scope: Scope, receive: Receive, send: Send, request: KeyedRequest
     ) -> None:
-        database: Database = scope["app"].state.database
-        attempt = _Attempt()
-        scope["state"][COMMIT_WITH_RESPONSE] = attempt.hand_over
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                attempt.start = message
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            attempt.chunks.append(message.get("body", b""))
-            if message.get("more_body", False):
-                return
-            await self._settle(scope, receive, send, request, token, attempt)
-
+        state = scope["app"].state
+        database: Database = state.database
+        clock: Clock = state.clock
+        attempt = _Attempt(database.sessionmaker)
         try:
-            await self.app(scope, receive, capture)
-        except BaseException:
-            await self._abandon(database, request, token, attempt)
-            raise
-        # No complete answer was sent (the client went away): nothing is kept.
-        await self._abandon(database, request, token, attempt)
+            try:
+                # PostgreSQL: the look begins the route's transaction (the key's lock is
+                # held in it); SQLite: it reads on a connection of its own.
+                if database.engine.dialect.name == "postgresql":
+                    kept = await look(
+                        await attempt.session().connection(), request, now=clock.now()
+                    )
+                else:  # one statement, no transaction (no BEGIN, no write lock)
+                    async with database.autocommit() as connection:
+                        kept = await look(connection, request, now=clock.now())
+            except Exception as exc:
+                await _answer_error(scope, receive, send, exc)
+                return
+            if kept is not None:
+                await _send_stored(send, kept)
+                return
+            scope["state"][UNIT_OF_WORK] = attempt
 
-    async def _abandon(
-        self, database: Database, request: _Request, token: str, attempt: _Attempt
-    ) -> None:
-        """Roll back and release an attempt that produced no answer (once settled, the
-        kept answer stands whatever happens after it was sent)."""
-        if attempt.session is not None:
-            session, attempt.session = attempt.session, None
-            await _discard(session)
-        if not attempt.settled:
-            attempt.settled = True
-            await release(database, request, token)
+            async def capture(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    attempt.start = message
+                    return
+                if message["type"] != "http.response.body":
+                    await send(message)
+                    return
+                attempt.chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    await self._settle(scope, receive, send, request, attempt)
+
+            await self.app(scope, receive, capture)
+            # No complete answer (the client went away): the rollback below keeps nothing.
+        finally:
+            await attempt.close()
 
     async def _settle(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        request: _Request,
-        token: str,
-        attempt: _Attempt,
+        self, scope: Scope, receive: Receive, send: Send, request: KeyedRequest, attempt: _Attempt
     ) -> None:
         assert attempt.start is not None
-        attempt.settled = True
-        database: Database = scope["app"].state.database
+        state = scope["app"].state
+        database: Database = state.database
         status = int(attempt.start["status"])
         answer = Stored(
             status,
@@ -445,52 +458,28 @@ class IdempotencyMiddleware:
             ],
             b"".join(attempt.chunks),
         )
-        session, attempt.session = attempt.session, None
         if status >= 500:
-            if session is not None:
-                await _discard(session)
-            await release(database, request, token)
+            await attempt.close()
             await _send_stored(send, answer, replayed=False)
             return
+        # A route that failed was rolled back (its error is kept in a transaction of its
+        # own, on the same session); one that got through commits with its answer.
+        session = attempt.session()
+        now = state.clock.now()
+        ttl = timedelta(hours=state.settings.idempotency_ttl_hours)
+        replayed = False
         try:
-            if session is None:  # an error answer, or a route without a session
-                async with database.sessionmaker() as own, own.begin():
-                    stored = await store(own, request, token, answer)
-            else:
-                stored = await store(session, request, token, answer)
-                if stored:
-                    await session.commit()
-                else:
-                    await session.rollback()
+            store(session, request, answer, now=now, ttl=ttl)
+            try:
+                await session.commit()
+            except CommitRefused:
+                await attempt.close()
+                answer, replayed = await kept_answer(database, request, now=now), True
         except Exception as exc:
-            if session is not None:
-                await _discard(session)
-            await release(database, request, token)
+            await attempt.close()
             await _answer_error(scope, receive, send, exc)
             return
-        finally:
-            if session is not None:
-                await session.close()
-        if not stored:
-            await _answer_error(
-                scope,
-                receive,
-                send,
-                KeyInUse(
-                    "A retry took this Idempotency-Key over while this request ran; "
-                    "retry to get the answer that was kept.",
-                    headers={"Retry-After": "1"},
-                ),
-            )
-            return
-        await _send_stored(send, answer, replayed=False)
-
-
-async def _discard(session: AsyncSession) -> None:
-    try:
-        await session.rollback()
-    finally:
-        await session.close()
+        await _send_stored(send, answer, replayed=replayed)
 
 
 async def _send_stored(send: Send, answer: Stored, *, replayed: bool = True) -> None:

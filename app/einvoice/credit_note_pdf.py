@@ -18,6 +18,7 @@ from app.invoices.pdf import (
     contract_facts,
     day,
     issuer_block,
+    left_text,
     new_document,
     rate_text,
     totals_box,
@@ -42,19 +43,13 @@ def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDeta
     pdf.ln(2)
     top = pdf.get_y()
     pdf.set_font(FONT, size=13)
-    pdf.multi_cell(100, 7, f"{invoice.recipient_name} 御中", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    left_text(pdf, 100, 7, f"{invoice.recipient_name} 御中")
     pdf.set_font(FONT, size=10)
     pdf.ln(2)
     pdf.cell(100, 6, f"返還金額 {yen(note.total)}円（税込）", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    pdf.multi_cell(
-        100,
-        6,
-        f"対象の請求書 {invoice.number}（{day(invoice.issued_on)}発行）",
-        new_x=XPos.LMARGIN,
-        new_y=YPos.NEXT,
-    )
+    left_text(pdf, 100, 6, f"対象の請求書 {invoice.number}（{day(invoice.issued_on)}発行）")
     for text in contract_facts(invoice):
-        pdf.multi_cell(100, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_text(pdf, 100, 5, text)
     left_end = pdf.get_y()
     issuer = [
         f"返還請求書番号 {note.number}",
@@ -96,5 +91,5 @@ def render(note: CreditNote, invoice: Invoice, font_path: Path, details: PayDeta
         f"返還理由: {note.reason}",
         f"消費税は{rate}%対象の返還額に対して一括で計算しています（1円未満切捨て）。",
     ):
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_text(pdf, 0, 5, text)
     return bytes(pdf.output())

@@ -64,10 +64,11 @@ def _document_class() -> type[FPDF]:
 
     class _Document(FPDF):
         def footer(self) -> None:
-            # Issue 14 §3: page numbers, so a long invoice's pages stay in order.
+            # Issue 14 §3: page numbers, so a long invoice's pages stay in order, and
+            # the document's number on each, so a page separated from the first is known.
             self.set_y(-12)
             self.set_font(FONT, size=8)
-            self.cell(0, 6, f"{self.page_no()} / {{nb}}", align=Align.C)
+            self.cell(0, 6, f"{self.title}　{self.page_no()} / {{nb}}", align=Align.C)
 
     return _Document
 
@@ -125,6 +126,21 @@ def new_document(font_path: Path, title: str, author: str, created: datetime) ->
     return pdf
 
 
+def left_text(pdf: FPDF, width: float, height: float, text: str) -> None:
+    """A block of text wrapped flush left, then the next line: fpdf2's default justifies,
+    which spreads a wrapped Japanese address or name into gaps at the spaces."""
+    from fpdf.enums import Align, XPos, YPos  # fpdf2 only when drawing (module docstring)
+
+    pdf.multi_cell(width, height, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
+def _out_of_scope_items(view: InvoiceView) -> list[str]:
+    """The items of this invoice's out-of-scope (不課税) lines, once each, in line order:
+    which charges are out of scope is the price book's data (R-CHG-4), so the note names
+    what the invoice bills, not a fixed list."""
+    return list(dict.fromkeys(item_name(line.item) for line in view.lines if not line.taxable))
+
+
 def contract_facts(invoice: Invoice) -> list[str]:
     """The contract the invoice bills and the customer's own reference, as at issue."""
     facts = [f"ご契約番号 {invoice.contract_id}"]
@@ -139,7 +155,7 @@ def issuer_block(
     pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
 ) -> None:
     """The right-hand block (document facts, then the issuer and its contact), then below."""
-    from fpdf.enums import XPos, YPos  # fpdf2 only when drawing (see the module's docstring)
+    from fpdf.enums import Align, XPos, YPos  # fpdf2 only when drawing (module docstring)
 
     if details.issuer_address:
         texts.append(details.issuer_address)
@@ -148,7 +164,7 @@ def issuer_block(
     pdf.set_xy(120, top)
     for text in texts:
         pdf.set_x(120)
-        pdf.multi_cell(80, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(80, 6, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_y(max(left_end, pdf.get_y()) + 6)
 
 
@@ -186,7 +202,7 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
     pdf.set_font(FONT, size=10)
     top = pdf.get_y()
     pdf.set_font(FONT, size=13)
-    pdf.multi_cell(100, 7, f"{invoice.recipient_name} 御中", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    left_text(pdf, 100, 7, f"{invoice.recipient_name} 御中")
     pdf.set_font(FONT, size=10)
     pdf.ln(2)
     pdf.cell(
@@ -194,7 +210,7 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
     )
     pdf.cell(100, 6, f"お支払期限 {day(invoice.due_on)}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     for text in contract_facts(invoice):
-        pdf.multi_cell(100, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_text(pdf, 100, 5, text)
     left_end = pdf.get_y()
 
     issuer = [
@@ -208,7 +224,8 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
 
     pdf.set_font(FONT, size=9)
     with pdf.table(
-        col_widths=(76, 26, 28, 32, 18),
+        # The quantity's column holds the largest with its unit, 100,000（10ID単位）.
+        col_widths=(76, 36, 24, 28, 16),
         text_align=("LEFT", "RIGHT", "RIGHT", "RIGHT", "CENTER"),
         line_height=5,
         first_row_as_headings=True,
@@ -239,14 +256,15 @@ def render(view: InvoiceView, font_path: Path, details: PayDetails | None = None
         ],
     )
     pdf.set_font(FONT, size=8)
-    notes = [
-        f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。",
-        "不課税（消費税の課税対象外）: 契約期間内の解除に係る料金、遅延損害金。",
+    notes = [f"消費税は{rate}%対象の課税小計に対して一括で計算しています（1円未満切捨て）。"]
+    if out_of_scope := _out_of_scope_items(view):
+        notes.append(f"不課税（消費税の課税対象外）: {'、'.join(out_of_scope)}。")
+    notes += [
         f"お支払期限 {day(invoice.due_on)} までにお支払いください（振込手数料はご負担ください）。",
     ]
     notes += [f"お振込先 {account}" for account in details.accounts]
     if details.accounts:
         notes.append(f"お振込の際は請求書番号 {invoice.number} をお書き添えください。")
     for text in notes:
-        pdf.multi_cell(0, 5, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_text(pdf, 0, 5, text)
     return bytes(pdf.output())

@@ -90,6 +90,8 @@ async def test_pdf_marks_non_taxable_lines(
     assert "遅延損害金" in text
     assert "不課税" in text  # issue 14 §3: out of scope, not exempt
     assert "非課税" not in text
+    # The note names the out-of-scope charges this invoice bills, as the price book says.
+    assert "不課税（消費税の課税対象外）: 遅延損害金。" in text
     assert "2,809" in text
     assert "105,109円" in text  # 93,000 + 9,300 + 2,809
 
@@ -151,3 +153,71 @@ def test_the_invoice_font_ships_with_the_package_issue_9_s8(project_root: Path) 
     for name in ("fonts/ipaexg.ttf", "fonts/IPA_Font_License_Agreement_v1.0.txt"):
         assert name in shipped
         assert any(fnmatch.fnmatch(name, g) for g in globs), f"{name} is not package data"
+
+
+def _long_invoice(lines: int) -> bytes:
+    """A month of many lines (a synthetic, unsaved invoice), rendered as issued."""
+    from datetime import UTC, date, datetime
+
+    from app.core.settings import Settings
+    from app.invoices.models import Invoice, InvoiceLine
+    from app.invoices.pdf import PayDetails, render
+    from app.invoices.receivables import InvoiceView
+
+    invoice = Invoice(
+        id="inv_long",
+        number="INV-2026-0000099",
+        contract_id="ctr_long",
+        customer_id="cus_long",
+        kind="monthly",
+        month="2026-07",
+        issued_on=date(2026, 8, 1),
+        due_on=date(2026, 8, 31),
+        recipient_name="株式会社サンプル 経理部",
+        issuer_name="アルテリア・ネットワークス株式会社",
+        issuer_registration_number="T1345678901234",
+        license_ids=1_250,
+        tax_rate_percent="10",
+        taxable_subtotal=lines * 1_075_000,
+        tax=lines * 107_500,
+        non_taxable_subtotal=0,
+        total=lines * 1_182_500,
+        status="issued",
+        created_at=datetime(2026, 8, 1, tzinfo=UTC),
+    )
+    rows = [
+        InvoiceLine(
+            invoice_id=invoice.id,
+            position=n,
+            item="complete-advantage",
+            description=f"Cisco Secure Connect Complete Advantage プラン（明細{n}）",
+            quantity=125,
+            unit_price=8_600,
+            amount=1_075_000,
+            taxable=True,
+            rule="R-CAT-2",
+        )
+        for n in range(1, lines + 1)
+    ]
+    view = InvoiceView(invoice=invoice, lines=rows, credit_notes=[])
+    return render(view, Settings().invoice_font_path, PayDetails())
+
+
+def test_a_long_invoice_numbers_its_pages_issue_14_s3() -> None:
+    reader = PdfReader(io.BytesIO(_long_invoice(60)))
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) > 2
+    for n, text in enumerate(pages, start=1):
+        # Each page says which document it belongs to and where it stands.
+        assert f"INV-2026-0000099　{n} / {len(pages)}" in text, text[-200:]
+        assert "品目・内容" in text  # the table's heading repeats on every page
+    assert "合計" in pages[-1]
+
+
+def test_a_per_10_ids_quantity_states_its_unit_on_one_line_r_cat_2() -> None:
+    """Issue 14 §3: quantities with their unit; 125 units (1,250 IDs) do not wrap."""
+    text = text_of(_long_invoice(1))
+    assert "125（10ID単位）" in text, text
+    # Nothing on this invoice is out of scope: no note naming out-of-scope charges.
+    assert "不課税小計" in text
+    assert "消費税の課税対象外" not in text

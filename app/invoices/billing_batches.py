@@ -299,6 +299,7 @@ class Runner:
                 tax_rate_percent=draft.tax_rate_percent,
                 lines=draft.lines,
                 license_ids=draft.license_ids,
+                plan=draft.plan,
                 billing_run_id=self.run_id,
                 created_at=now,
                 sums=draft.totals,

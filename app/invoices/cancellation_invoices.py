@@ -81,9 +81,11 @@ async def issue_cancellation_invoice(
     book = (await load_price_books(session)).for_month(month)
     issued_on = clock.today()
     recipients = await billing_recipients(session, [customer_id])
-    applied_ids = await session.scalar(
-        select(Contract.license_ids).where(Contract.id == contract_id)
-    )
+    applied_ids, plan = (
+        await session.execute(
+            select(Contract.license_ids, Contract.plan).where(Contract.id == contract_id)
+        )
+    ).one()
     (number,) = await numbering.allocate(session, numbering.INVOICE_SERIES, issued_on.year, 1)
     sources: Sequence[str | None] = list(charge_ids) or [None] * len(lines)
     invoice, rows = compose(
@@ -100,6 +102,7 @@ async def issue_cancellation_invoice(
         tax_rate_percent=book.tax_rate_percent,
         # Before the service starts, the IDs applied for (issue 14 §3).
         license_ids=applied_ids,
+        plan=plan,
         lines=[DraftLine(line, charge_id) for line, charge_id in zip(lines, sources, strict=True)],
         created_at=clock.now(),
     )

@@ -68,6 +68,8 @@ class InvoiceDraft:
     totals: InvoiceTotals
     # The licence IDs the month bills (issue 14 §3); None when it bills no months.
     license_ids: int | None = None
+    # The contract's plan (issue 14 §3): a contract keeps its plan for life (R-LC-8).
+    plan: str | None = None
 
     @property
     def charge_ids(self) -> list[str]:
@@ -113,6 +115,7 @@ def draft_invoice(
         tax_rate_percent=book.tax_rate_percent,
         totals=totals((d.line for d in lines), book.tax_rate_percent),
         license_ids=subject.timeline.license_ids_in(month),
+        plan=str(subject.timeline.plan),
     )
 
 

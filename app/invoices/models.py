@@ -70,10 +70,12 @@ class Invoice(CreatedAtMixin, Base):
     issuer_snapshot_id: Mapped[str | None] = mapped_column(
         ForeignKey("issuer_snapshots.id"), nullable=True
     )
-    # Issue 14 §3: the customer's own reference (external_ref) and the licence IDs the
-    # invoice bills, as they were at issue.
+    # Issue 14 §3: the customer's own reference (external_ref), the licence IDs and the
+    # plan (its code) the invoice bills, as they were at issue. ``plan`` is NULL only for
+    # an invoice whose contract could not be read when migration 0017 filled it in.
     recipient_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     license_ids: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    plan: Mapped[str | None] = mapped_column(String(40), nullable=True)
     tax_rate_percent: Mapped[str] = mapped_column(String(16), nullable=False)
     taxable_subtotal: Mapped[int] = mapped_column(BigInteger, nullable=False)
     tax: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -1,8 +1,8 @@
 """The invoice as a PDF: a Japanese qualified invoice (適格請求書, R-INV-2).
 
 Shows the issuer's name, registration number, address and telephone, the recipient (御中),
-the contract it bills (its id and licence IDs; the plan is a line), the customer's own
-reference (its external_ref), the issue date, the service month, every
+the contract it bills (its id, plan and licence IDs, as stored at issue), the customer's
+own reference (its external_ref), the issue date, the service month, every
 line (item, description, quantity with its unit, unit price, amount, 課税/不課税), the 10 % taxable
 subtotal, the tax, the out-of-scope (不課税) subtotal, the total, the due date, the
 transfer accounts (振込先) and page numbers. It is the document as issued (issue 14 §4):
@@ -141,9 +141,18 @@ def _out_of_scope_items(view: InvoiceView) -> list[str]:
     return list(dict.fromkeys(item_name(line.item) for line in view.lines if not line.taxable))
 
 
+def plan_name(plan: str) -> str:
+    """The plan as the contract facts print it: the tariff's name without its trailing
+    プラン, which the label already says (an unknown code prints as stored)."""
+    return item_name(plan).removesuffix(" プラン")
+
+
 def contract_facts(invoice: Invoice) -> list[str]:
-    """The contract the invoice bills and the customer's own reference, as at issue."""
+    """The contract the invoice bills (id, plan, licence IDs) and the customer's own
+    reference, from the invoice's own row: as at issue, never today's contract (§4)."""
     facts = [f"ご契約番号 {invoice.contract_id}"]
+    if invoice.plan:
+        facts.append(f"プラン {plan_name(invoice.plan)}")
     if invoice.license_ids is not None:
         facts.append(f"ライセンスID数 {invoice.license_ids:,}ID")
     if invoice.recipient_reference:

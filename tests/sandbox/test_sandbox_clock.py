@@ -3,9 +3,10 @@ bills and overdue invoices happen; off, nothing can move time."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -123,6 +124,20 @@ async def test_issue_15_a_year_on_renewals_terminations_bills_and_overdue_invoic
         headers=admin,
     )
     assert paid.status_code == 201, paid.text
+
+
+async def test_issue_15_the_outbox_lag_is_measured_on_the_moved_clock(
+    client: httpx.AsyncClient, admin: Headers, clock: FixedClock
+) -> None:
+    """/metrics' outbox lag compares the events' occurred_at, written on the sandbox's
+    moved clock, with the same clock: on the real one an event 14 days ahead read 0."""
+    await move(client, admin, "2026-06-29")  # no month end on the way: no bill run's events
+    await create_customer(client, admin)  # customer.created, undelivered: no worker runs
+    clock.instant += timedelta(seconds=42)
+    text = (await client.get("/metrics")).text
+    match = re.search(r"^scms_outbox_lag_seconds (\S+)$", text, re.MULTILINE)
+    assert match, text
+    assert float(match.group(1)) == 42.0
 
 
 async def test_issue_15_the_clock_never_goes_back(

@@ -1,7 +1,7 @@
 """invoice plan
 
-Revision ID: 0017_invoice_plan
-Revises: 0016_stats_payments_by_day
+Revision ID: 0018_invoice_plan
+Revises: 0017_idempotency_answers_only
 Create Date: 2026-12-02 17:00:00+00:00
 
 Issue 14 §3, §4: the contract facts of an invoice's PDF (and of a credit note's, from the
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0017_invoice_plan"
-down_revision: str | None = "0016_stats_payments_by_day"
+revision: str = "0018_invoice_plan"
+down_revision: str | None = "0017_idempotency_answers_only"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,24 +36,31 @@ def _try_write_lock(url: str) -> bool:
         other.close()
 
 
-async def test_a_sqlite_read_leaves_the_write_lock_free_and_a_write_takes_it(
-    db_kind: str, tmp_path: Path
-) -> None:
+@asynccontextmanager
+async def _sqlite(db_kind: str, tmp_path: Path) -> AsyncIterator[tuple[str, Database]]:
+    """A migrated SQLite file of the test's own and its Database (SQLite runs only)."""
     if db_kind != "sqlite":
         pytest.skip("SQLite's write lock")
     async with fresh_database("sqlite", tmp_path) as url:
         await asyncio.to_thread(upgrade, url)
         database = Database(create_engine(url))
         try:
-            async with database.read_sessionmaker() as session:
-                await session.scalar(select(Customer.id).limit(1))
-                assert session.in_transaction()
-                assert _try_write_lock(url)
-            async with database.sessionmaker() as session:
-                await session.scalar(select(Customer.id).limit(1))
-                assert not _try_write_lock(url)
+            yield url, database
         finally:
             await database.dispose()
+
+
+async def test_a_sqlite_read_leaves_the_write_lock_free_and_a_write_takes_it(
+    db_kind: str, tmp_path: Path
+) -> None:
+    async with _sqlite(db_kind, tmp_path) as (url, database):
+        async with database.read_sessionmaker() as session:
+            await session.scalar(select(Customer.id).limit(1))
+            assert session.in_transaction()
+            assert _try_write_lock(url)
+        async with database.sessionmaker() as session:
+            await session.scalar(select(Customer.id).limit(1))
+            assert not _try_write_lock(url)
 
 
 async def test_a_sqlite_autocommit_statement_takes_no_lock_and_leaves_none(
@@ -59,18 +68,11 @@ async def test_a_sqlite_autocommit_statement_takes_no_lock_and_leaves_none(
 ) -> None:
     """Database.autocommit() (the Idempotency-Key's look, issue 12): no BEGIN IMMEDIATE
     around it, and no transaction left open on the pooled connection after it."""
-    if db_kind != "sqlite":
-        pytest.skip("SQLite's write lock")
-    async with fresh_database("sqlite", tmp_path) as url:
-        await asyncio.to_thread(upgrade, url)
-        database = Database(create_engine(url))
-        try:
-            async with database.autocommit() as connection:
-                await connection.scalar(select(Customer.id).limit(1))
-                assert _try_write_lock(url)
+    async with _sqlite(db_kind, tmp_path) as (url, database):
+        async with database.autocommit() as connection:
+            await connection.scalar(select(Customer.id).limit(1))
             assert _try_write_lock(url)
-        finally:
-            await database.dispose()
+        assert _try_write_lock(url)
 
 
 async def test_a_postgresql_read_runs_outside_a_transaction(

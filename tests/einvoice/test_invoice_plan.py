@@ -92,7 +92,7 @@ def test_an_invoice_without_a_stored_plan_prints_no_plan_issue_14_s3() -> None:
     assert "プラン unknown-plan" in pdf
 
 
-async def test_0017_fills_the_plan_of_earlier_invoices_from_their_contract_issue_14_s3(
+async def test_0018_fills_the_plan_of_earlier_invoices_from_their_contract_issue_14_s3(
     db_kind: str, tmp_path: Path
 ) -> None:
     """A contract keeps its plan for life (R-LC-8), so its plan is each invoice's."""

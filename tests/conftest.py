@@ -85,7 +85,14 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, admin_api_key=None, log_level="WARNING")
+    # Quotes check the price books every time: the books' cache is the process's, and the
+    # tests' databases come and go under one process (tests/quotes checks the bound).
+    return Settings(
+        database_url=database_url,
+        admin_api_key=None,
+        log_level="WARNING",
+        price_book_check_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -243,7 +243,15 @@ async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The read-only session of a POST that only reads (a quote: a question put in a
+    body, no change): no transaction on PostgreSQL, no write lock on SQLite."""
+    async with _unit_of_work(get_database(request).read_sessionmaker) as session:
+        yield session
+
+
 # scope="function": the commit happens when the route function returns, before the
 # response is sent, so a failed commit becomes an error response, not a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

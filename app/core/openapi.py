@@ -24,7 +24,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from app.core.database import get_session, get_write_session
+from app.core.database import get_read_session, get_session, get_write_session
 from app.core.errors import PROBLEM_JSON, TYPE_BASE
 from app.core.openapi_components import (
     IDEMPOTENCY_KEY_PARAMETER,
@@ -233,7 +233,10 @@ def needs_key(route: APIRoute) -> bool:
 
 
 def uses_database(route: APIRoute) -> bool:
-    return any(call in (get_session, get_write_session) for call in _calls(route.dependant))
+    return any(
+        call in (get_session, get_write_session, get_read_session)
+        for call in _calls(route.dependant)
+    )
 
 
 def derived_statuses(route: APIRoute) -> set[int]:

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         default=10, ge=0, le=300, description="Trust a verified API key this long (0: off)."
     )
+    # Issue 11: a quote prices with the price books as checked this long ago, no query;
+    # a version added is seen by quotes within this bound (other reads check every time).
+    price_book_check_seconds: float = Field(
+        default=1, ge=0, le=60, description="Quotes trust the price books checked this long ago."
+    )
     # Issue 11: `scms serve` starts this many worker processes.
     workers: int = Field(default=1, ge=1, le=64, description="Worker processes of scms serve.")
     db_retry_after_seconds: int = Field(

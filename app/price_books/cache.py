@@ -5,13 +5,16 @@ the whole set: the fingerprint is the ids joined by commas, in whatever order th
 database answers (another order only costs a reload, never a wrong answer). There are a
 handful of versions; asking for it is one small aggregate, cheap enough for every
 request, and it sees a version added by any process (another worker, the CLI) as soon as
-it is committed, or the requester's own uncommitted one inside its transaction. Reads
+it is committed, or the requester's own uncommitted one inside its transaction. A quote
+(issue 11: no data but the price book) takes the books checked within the last
+``SCMS_PRICE_BOOK_CHECK_SECONDS`` instead, with no query at all. Reads
 that select the fingerprint with their own statement (the contract read model) pay no
 extra round trip at all.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,12 +50,17 @@ def fingerprint_column(dialect: str) -> ScalarSelect[str]:
     return select(_joined_ids(dialect)).scalar_subquery()
 
 
+# Built once per dialect: the check runs on every request that prices something.
+_FINGERPRINT = {dialect: select(_joined_ids(dialect)) for dialect in ("postgresql", "sqlite")}
+
+
 class PriceBookCache:
     def __init__(self) -> None:
         self._loaded: dict[Fingerprint, LoadedBooks] = {}
+        self._latest: tuple[float, LoadedBooks] | None = None  # (monotonic, books) checked
 
     async def fingerprint(self, session: AsyncSession) -> Fingerprint:
-        joined = await session.scalar(select(_joined_ids(session.get_bind().dialect.name)))
+        joined = await session.scalar(_FINGERPRINT[session.get_bind().dialect.name])
         return str(joined or "")
 
     async def at(self, session: AsyncSession, fingerprint: Fingerprint) -> LoadedBooks:
@@ -66,10 +74,24 @@ class PriceBookCache:
         return loaded
 
     async def current(self, session: AsyncSession) -> LoadedBooks:
-        return await self.at(session, await self.fingerprint(session))
+        """The books as the database has them now."""
+        loaded = await self.at(session, await self.fingerprint(session))
+        self._latest = (time.monotonic(), loaded)
+        return loaded
+
+    def recent(self, max_age: float) -> LoadedBooks | None:
+        """The books as a check at most ``max_age`` seconds ago found them, without a
+        query (a version added is then seen within ``max_age``, in every process); None
+        when there was no such check."""
+        if max_age > 0 and self._latest is not None:
+            checked_at, loaded = self._latest
+            if time.monotonic() - checked_at <= max_age:
+                return loaded
+        return None
 
     def clear(self) -> None:
         self._loaded.clear()
+        self._latest = None
 
 
 def to_domain(version: PriceBookVersion) -> PriceBook:

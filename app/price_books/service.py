@@ -43,9 +43,10 @@ async def load_price_books(session: AsyncSession) -> PriceBooks:
     return (await price_books.current(session)).books
 
 
-async def book_in_effect(session: AsyncSession, on: date) -> StoredPriceBook:
-    """The version in effect on ``on`` (the earliest where none is yet), with its id."""
-    loaded = await price_books.current(session)
+async def book_in_effect(session: AsyncSession, on: date, *, max_age: float = 0) -> StoredPriceBook:
+    """The version in effect on ``on`` (the earliest where none is yet), with its id;
+    ``max_age``: as checked at most that many seconds ago, no query (cache.py)."""
+    loaded = price_books.recent(max_age) or await price_books.current(session)
     book = loaded.books.for_date(on)
     return StoredPriceBook(id=loaded.ids[book.effective_from], book=book)
 

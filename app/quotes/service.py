@@ -37,15 +37,18 @@ def _lines(group: LineGroup) -> QuoteLines:
     )
 
 
-async def make_quote(session: AsyncSession, data: QuoteCreate, today: date) -> QuoteRead:
+async def make_quote(
+    session: AsyncSession, data: QuoteCreate, today: date, *, books_max_age: float = 0
+) -> QuoteRead:
     """Price ``data`` with the version in effect on ``data.on`` (default ``today``).
 
     One version prices both the monthly items (the month of ``on``, R-CAT-4) and the
     one-time items (``on`` standing for the application's ``received_on``): new versions
-    start on a month's first day, so the two are always the same version.
+    start on a month's first day, so the two are always the same version. The books may
+    be as checked ``books_max_age`` seconds ago (SCMS_PRICE_BOOK_CHECK_SECONDS).
     """
     on = data.on or today
-    stored = await price_books.book_in_effect(session, on)
+    stored = await price_books.book_in_effect(session, on, max_age=books_max_age)
     result = quote(
         stored.book,
         data.plan.value,

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
 import pytest
 
+from app.core.clock import FixedClock
+from app.core.settings import Settings
+from app.main import create_app
+from app.price_books.cache import price_books
 from tests.conftest import KeyFactory
 from tests.price_books.factories import price_book_body
+from tests.support.databases import BoundDatabase
 
 NO_OPTIONS = {"soc": False, "reserved_ip": False, "ad_integration": False}
 EXAMPLE_A = {
@@ -224,3 +230,34 @@ async def test_partner_keys_may_not_quote(client: httpx.AsyncClient, make_key: K
 
 async def test_quoting_needs_a_key(client: httpx.AsyncClient) -> None:
     assert (await client.post("/v1/quotes", json=EXAMPLE_A)).status_code == 401
+
+
+async def test_issue_11_a_quote_trusts_the_books_checked_within_the_bound(
+    settings: Settings, database: BoundDatabase, clock: FixedClock, admin: dict[str, str]
+) -> None:
+    """SCMS_PRICE_BOOK_CHECK_SECONDS: a quote prices without a query with the books
+    checked at most that long ago; a version added is priced once the bound has passed."""
+    price_books.clear()
+    app = create_app(
+        settings.model_copy(update={"price_book_check_seconds": 0.5}),
+        database=database,
+        clock=clock,
+    )
+    transport = httpx.ASGITransport(app=app)
+    body = {**EXAMPLE_A, "on": "2027-04-01"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://scms.test") as client:
+        before = await client.post("/v1/quotes", json=body, headers=admin)
+        added = await client.post(
+            "/v1/price-books", json=price_book_body("2027-04-01", basic=60_000), headers=admin
+        )
+        assert added.status_code == 201, added.text
+        within = await client.post("/v1/quotes", json=body, headers=admin)
+        await asyncio.sleep(0.6)
+        after = await client.post("/v1/quotes", json=body, headers=admin)
+    price_books.clear()
+
+    def basic(response: httpx.Response) -> int:
+        assert response.status_code == 200, response.text
+        return int(response.json()["monthly"]["lines"][0]["unit_price"])
+
+    assert (basic(before), basic(within), basic(after)) == (50_000, 50_000, 60_000)

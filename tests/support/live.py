@@ -42,7 +42,11 @@ async def live_app(db_kind: str, directory: Path, clock: Clock) -> AsyncIterator
                 _, secret = await create_key(
                     session, ApiKeyCreate(name="live admin", role=Role.ADMIN), clock
                 )
-            app = create_app(Settings(database_url=url), database=database, clock=clock)
+            app = create_app(
+                Settings(database_url=url, price_book_check_seconds=0),
+                database=database,
+                clock=clock,
+            )
             transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://live") as client:
                 yield LiveApp(client, database, {"Authorization": f"Bearer {secret}"})

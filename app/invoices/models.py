@@ -72,7 +72,7 @@ class Invoice(CreatedAtMixin, Base):
     )
     # Issue 14 §3: the customer's own reference (external_ref), the licence IDs and the
     # plan (its code) the invoice bills, as they were at issue. ``plan`` is NULL only for
-    # an invoice whose contract could not be read when migration 0017 filled it in.
+    # an invoice whose contract could not be read when migration 0018 filled it in.
     recipient_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     license_ids: Mapped[int | None] = mapped_column(Integer, nullable=True)
     plan: Mapped[str | None] = mapped_column(String(40), nullable=True)

@@ -164,8 +164,6 @@ def issuer_block(
     pdf: FPDF, top: float, left_end: float, texts: list[str], details: PayDetails
 ) -> None:
     """The right-hand block (document facts, then the issuer and its contact), then below."""
-    from fpdf.enums import Align, XPos, YPos  # fpdf2 only when drawing (module docstring)
-
     if details.issuer_address:
         texts.append(details.issuer_address)
     if details.issuer_telephone:
@@ -173,7 +171,7 @@ def issuer_block(
     pdf.set_xy(120, top)
     for text in texts:
         pdf.set_x(120)
-        pdf.multi_cell(80, 6, text, align=Align.L, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        left_text(pdf, 80, 6, text)
     pdf.set_y(max(left_end, pdf.get_y()) + 6)
 
 

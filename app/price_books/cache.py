@@ -74,20 +74,21 @@ class PriceBookCache:
         return loaded
 
     async def current(self, session: AsyncSession) -> LoadedBooks:
-        """The books as the database has them now."""
-        loaded = await self.at(session, await self.fingerprint(session))
-        self._latest = (time.monotonic(), loaded)
-        return loaded
+        """The books as ``session`` sees them now (its own uncommitted version too)."""
+        return await self.at(session, await self.fingerprint(session))
 
-    def recent(self, max_age: float) -> LoadedBooks | None:
-        """The books as a check at most ``max_age`` seconds ago found them, without a
-        query (a version added is then seen within ``max_age``, in every process); None
-        when there was no such check."""
-        if max_age > 0 and self._latest is not None:
-            checked_at, loaded = self._latest
-            if time.monotonic() - checked_at <= max_age:
-                return loaded
-        return None
+    async def committed_within(self, session: AsyncSession, max_age: float) -> LoadedBooks:
+        """The committed books as checked at most ``max_age`` seconds ago, without a
+        query; else checked now (a version added is then seen within ``max_age``, in
+        every process). ``session`` is a read-only one: only what it finds is kept for
+        other requests, and a writer's own uncommitted version, which :meth:`current`
+        sees, must never be (a rollback would leave quotes priced with it)."""
+        now = time.monotonic()
+        if max_age > 0 and self._latest is not None and now - self._latest[0] <= max_age:
+            return self._latest[1]
+        loaded = await self.current(session)
+        self._latest = (now, loaded)
+        return loaded
 
     def clear(self) -> None:
         self._loaded.clear()

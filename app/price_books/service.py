@@ -45,8 +45,13 @@ async def load_price_books(session: AsyncSession) -> PriceBooks:
 
 async def book_in_effect(session: AsyncSession, on: date, *, max_age: float = 0) -> StoredPriceBook:
     """The version in effect on ``on`` (the earliest where none is yet), with its id;
-    ``max_age``: as checked at most that many seconds ago, no query (cache.py)."""
-    loaded = price_books.recent(max_age) or await price_books.current(session)
+    ``max_age`` > 0: the committed versions as checked at most that many seconds ago, no
+    query, for a read-only ``session`` (cache.py)."""
+    loaded = (
+        await price_books.committed_within(session, max_age)
+        if max_age > 0
+        else await price_books.current(session)
+    )
     book = loaded.books.for_date(on)
     return StoredPriceBook(id=loaded.ids[book.effective_from], book=book)
 

@@ -19,12 +19,14 @@ from app.core.clock import FixedClock
 from app.core.errors import Conflict, Unprocessable
 from app.invoices.months import latest_invoiced_month
 from app.price_books import service
+from app.price_books.cache import price_books
 from app.price_books.models import PriceBookVersion
 from app.price_books.repository import PriceBookRepository
 from app.price_books.schemas import PriceBookCreate
 from app.pricing.calendar import Month
 from app.pricing.price_book import INITIAL_PRICE_BOOK
 from tests.price_books.factories import price_book_body
+from tests.support.databases import BoundDatabase
 
 ADMIN = Principal(key_id="key_admin", role=Role.ADMIN)
 
@@ -140,3 +142,27 @@ async def test_two_requests_racing_for_one_month_give_409_not_500(
     assert refused.value.facts["existing_id"] == first.id
     # The session is still usable after the failed insert.
     assert await _count(session) == 2
+
+
+async def test_issue_11_a_rolled_back_version_never_prices_a_quote(
+    database: BoundDatabase, clock: FixedClock
+) -> None:
+    """Quotes trust the books checked within SCMS_PRICE_BOOK_CHECK_SECONDS; a writer that
+    read its own uncommitted version and then rolled back must not have left that copy
+    for them (R-CAT-4: only a stored version prices anything)."""
+    price_books.clear()
+    try:
+        async with database.sessionmaker() as writer:
+            await service.create_version(
+                writer, _data("2027-01-01", basic=60_000), ADMIN, clock, None
+            )
+            assert len(await service.load_price_books(writer)) == 2
+            await writer.rollback()
+        async with database.read_sessionmaker() as reader:
+            stored = await service.book_in_effect(reader, date(2027, 1, 1), max_age=60)
+            assert stored.id == "pbk_2026_04_24"
+            assert stored.book.price("basic") == INITIAL_PRICE_BOOK.price("basic")
+            # ...and within the bound the quote's own check is what is trusted.
+            assert len((await price_books.committed_within(reader, 60)).books) == 1
+    finally:
+        price_books.clear()

@@ -34,6 +34,7 @@ from starlette.requests import Request
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.asgi import HttpMiddleware
 from app.core.errors import AppError, Unprocessable
 
 Authenticate = Callable[[Scope], Awaitable[None]]
@@ -161,7 +162,7 @@ def _handler_for(scope: Scope, exc: Exception) -> Callable[..., Awaitable[Any]] 
     return None
 
 
-class RequestGuardMiddleware:
+class RequestGuardMiddleware(HttpMiddleware):
     def __init__(
         self,
         app: ASGIApp,
@@ -170,16 +171,13 @@ class RequestGuardMiddleware:
         authenticate: Authenticate,
         protected_prefix: str = "/v1/",
     ) -> None:
-        self.app = app
+        super().__init__(app)
         self.max_body_bytes = max_body_bytes
         self.authenticate = authenticate
         self.protected_prefix = protected_prefix
         self._matched: dict[tuple[str, str], bool] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             receive = await self._admit(scope, receive)
         except Exception as exc:

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
+from starlette.types import Scope
 
 from app.core.clock import Clock
 
+_CLOCK_STATE = "clock"
+
+
+async def request_clock(scope: Scope) -> Clock:
+    """The request's clock: the application's, or, in a sandbox (issue 15), the one the
+    application resolves for the request (the real clock plus the stored offset), once:
+    the business window and the route read the same one."""
+    state: dict[str, Any] = scope.setdefault("state", {})
+    clock: Clock | None = state.get(_CLOCK_STATE)
+    if clock is None:
+        app_state = scope["app"].state
+        clock = app_state.clock
+        resolve = getattr(app_state, "resolve_clock", None)
+        if resolve is not None:
+            clock = await resolve(app_state.database, clock)
+        state[_CLOCK_STATE] = clock
+    assert clock is not None
+    return clock
+
 
 async def get_clock(request: Request) -> Clock:
-    """The request's clock: the application's, or, in a sandbox (issue 15), the one the
-    application resolves for each request (the real clock plus the stored offset). Async
-    on purpose: a plain ``def`` dependency costs a threadpool hop per request."""
-    clock: Clock = request.app.state.clock
-    resolve = getattr(request.app.state, "resolve_clock", None)
-    if resolve is not None:
-        resolved: Clock = await resolve(request.app.state.database, clock)
-        return resolved
-    return clock
+    """The request's clock as a dependency. Async on purpose: a plain ``def`` dependency
+    costs a threadpool hop per request."""
+    return await request_clock(request.scope)
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]

@@ -40,7 +40,7 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=200, description="Items per page (1–200).")] = 50,
     cursor: Annotated[
         str | None, Query(description="next_cursor of the previous page.", max_length=512)

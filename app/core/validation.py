@@ -12,8 +12,11 @@ from annotated_types import Gt, Le
 from pydantic import Field, GetCoreSchemaHandler, GetJsonSchemaHandler, Strict, StringConstraints
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
+from starlette.types import Receive, Scope, Send
 
-from app.core.http import ClockDep
+from app.core.asgi import HttpMiddleware
+from app.core.http import request_clock
+from app.core.outage import is_database_unavailable
 
 # Deliberately simple: one @, no spaces, a dot in the domain. Deliverability is the
 # CRM's business; we only refuse what is certainly not an address.
@@ -39,8 +42,8 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 # Every business date and month a request carries lies in the business window (see
 # docs/decisions.md): from FIRST_BUSINESS_DAY to 31 December of (today's Tokyo year +
 # YEARS_AHEAD), never past OUTER_LAST_BUSINESS_DAY. The outer bound is static and lives in
-# the types (and the OpenAPI schema); the upper bound needs the clock, so one app-wide
-# dependency, ``bind_business_window``, reads the request's clock before any parameter or
+# the types (and the OpenAPI schema); the upper bound needs the clock, so a middleware,
+# :class:`BusinessWindowMiddleware`, reads the request's clock before any parameter or
 # body is validated and the types check against the window it bound. Outside a request
 # (a schema built by hand, a script) the static outer window applies.
 
@@ -105,14 +108,30 @@ def business_window() -> BusinessWindow:
     return _window.get()
 
 
-async def bind_business_window(clock: ClockDep) -> None:
-    """App-wide dependency: the window of this request, from the request's clock.
+class BusinessWindowMiddleware(HttpMiddleware):
+    """Binds each request's window, from its clock, before the route validates anything.
 
-    FastAPI solves an app's dependencies before it validates a route's parameters and
-    body, in the same task, so the types below see the window bound here. Async on
-    purpose: a sync dependency would run in a worker thread and its context be lost.
+    A pure ASGI middleware calls the route in its own task, so the types below see the
+    window bound here (a sync route's thread gets a copy of the context). It was an
+    app-wide dependency, which FastAPI solved again on every route (issue 11).
     """
-    _window.set(BusinessWindow.on(clock.today()))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            today = (await request_clock(scope)).today()
+        except Exception as exc:
+            # A sandbox's clock is read from the database. Raised here, an outage would
+            # pass the exception handlers by (a 500): the route reads the clock again,
+            # inside them, and answers the 503 (issue 9 §7).
+            if not is_database_unavailable(exc):
+                raise
+            await self.app(scope, receive, send)
+            return
+        token = _window.set(BusinessWindow.on(today))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _window.reset(token)
 
 
 class _InWindow:

@@ -145,6 +145,30 @@ async def test_issue_9_s7_database_down_is_503_with_retry_after_and_recovers(
 
 
 @pytest.mark.postgres_only
+async def test_issue_9_s7_a_sandbox_reading_its_clock_during_an_outage_is_503(
+    outage: Outage, clock: FixedClock
+) -> None:
+    """A sandbox reads today from the database before the route validates anything
+    (issue 15): that read failing is the same 503, not a 500 from outside the handlers."""
+    app = create_app(
+        outage.settings.model_copy(update={"sandbox": True}),
+        database=outage.database,
+        clock=clock,
+    )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        assert (await client.get("/v1/contracts", headers=outage.admin)).status_code == 200
+        await outage.proxy.down()
+        for path in ("/v1/contracts", "/v1/sandbox/clock", "/v1/contracts/no-such"):
+            _assert_unavailable(await client.get(path, headers=outage.admin))
+        await outage.proxy.up()
+        started = time.monotonic()
+        while (await client.get("/v1/contracts", headers=outage.admin)).status_code != 200:
+            assert time.monotonic() - started < 10.0
+            await asyncio.sleep(0.1)
+
+
+@pytest.mark.postgres_only
 async def test_issue_9_s7_a_partition_costs_a_request_the_timeout_not_its_length(
     outage: Outage,
 ) -> None:

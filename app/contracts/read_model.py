@@ -5,8 +5,9 @@ computed from stored dates on each read, so it is right whatever day it is read.
 
 A read is one statement (issue 11): the contract's columns with its milestones,
 inspections, licence changes and option periods, and the price books' fingerprint
-(:class:`app.contracts.repository.ContractRecords`); the price books themselves come
-from the process's cache. :func:`render` is pure: a record, the books and today.
+(:class:`app.contracts.repository.ContractRecords`), on a request's session or, for the
+GETs, on a Core connection without one; the price books themselves come from the
+process's cache. :func:`render` is pure: a record, the books and today.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from app.contracts.schemas import (
     TermRead,
 )
 from app.contracts.states import MILESTONES, PRE_SERVICE, Status, effective_status
+from app.core.database import Executor
 from app.core.errors import NotFound
 from app.core.pagination import PageParams
 from app.price_books.cache import price_books
@@ -183,7 +185,7 @@ def etag(record: ContractRecord) -> str:
     return f'"{record.id}.v{record.version}"'
 
 
-async def _books(session: AsyncSession, record: ContractRecord) -> PriceBooks:
+async def _books(session: Executor, record: ContractRecord) -> PriceBooks:
     return (await price_books.at(session, record.price_books)).books
 
 
@@ -207,7 +209,7 @@ async def onboarding_view(session: AsyncSession, contract: Contract, today: date
 
 
 async def read(
-    session: AsyncSession, contract_id: str, actor: Principal, today: date
+    session: Executor, contract_id: str, actor: Principal, today: date
 ) -> tuple[ContractRecord, ContractRead]:
     """One contract as GET shows it; 404 when it does not exist or the caller may not see
     it (R-PTN-3)."""
@@ -218,7 +220,7 @@ async def read(
 
 
 async def page(
-    session: AsyncSession,
+    session: Executor,
     params: PageParams,
     today: date,
     *,

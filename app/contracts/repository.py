@@ -17,6 +17,7 @@ from app.contracts.models import (
     OnboardingMilestone,
 )
 from app.contracts.states import Status
+from app.core.database import Executor, dialect_of
 from app.core.pagination import PageParams, paginate, paginate_rows
 from app.core.sql import json_rows
 from app.price_books.cache import Fingerprint, fingerprint_column
@@ -262,9 +263,9 @@ def _one_record(dialect: str) -> Select[Any]:
 class ContractRecords:
     """The read model's queries: plain column selects, one statement per read."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: Executor) -> None:
         self.session = session
-        self.dialect = session.get_bind().dialect.name
+        self.dialect = dialect_of(session)
 
     async def get(self, contract_id: str) -> ContractRecord | None:
         rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})

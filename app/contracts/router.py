@@ -21,8 +21,9 @@ from app.contracts.schemas import (
     WithdrawRequest,
 )
 from app.contracts.states import Status
-from app.core.database import SessionDep
+from app.core.database import ReadConnectionDep, SessionDep
 from app.core.http import ClockDep, json_response
+from app.core.lean import lean_get
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 
@@ -54,14 +55,15 @@ async def apply(
     return await read_model.build(session, contract, clock.today())
 
 
-@router.get(
+@lean_get(
+    router,
     "",
     response_model=Page[ContractRead],
     operation_id="contracts-list",
     summary="List contracts",
 )
 async def list_contracts(
-    session: SessionDep,
+    connection: ReadConnectionDep,
     clock: ClockDep,
     page: PageParamsDep,
     actor: Reader,
@@ -76,7 +78,7 @@ async def list_contracts(
             return json_response(Page[ContractRead](items=[], next_cursor=None))
         customer_id = actor.customer_id
     items, cursor = await read_model.page(
-        session,
+        connection,
         page,
         clock.today(),
         customer_id=customer_id,
@@ -85,7 +87,8 @@ async def list_contracts(
     return json_response(Page[ContractRead](items=items, next_cursor=cursor))
 
 
-@router.get(
+@lean_get(
+    router,
     "/{contract_id}",
     response_model=ContractRead,
     operation_id="contracts-get",
@@ -93,11 +96,11 @@ async def list_contracts(
     openapi_extra=documents(etag=True),
 )
 async def get_contract(
-    contract_id: ContractID, session: SessionDep, clock: ClockDep, actor: Reader
+    contract_id: ContractID, connection: ReadConnectionDep, clock: ClockDep, actor: Reader
 ) -> Response:
     """The contract as it stands today, with an `ETag` that changes with every recorded
     change."""
-    record, contract = await read_model.read(session, contract_id, actor, clock.today())
+    record, contract = await read_model.read(connection, contract_id, actor, clock.today())
     return json_response(contract, headers={"ETag": read_model.etag(record)})
 
 

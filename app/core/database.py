@@ -37,6 +37,16 @@ from app.core.settings import Settings
 
 # The execution option that marks a read-only engine (see Database.read_sessionmaker).
 READ_ONLY = "scms_read_only"
+
+# What a read runs its statements on: a request's session, or a read's Core connection.
+Executor = AsyncSession | AsyncConnection
+
+
+def dialect_of(executor: Executor) -> str:
+    bind = executor.get_bind() if isinstance(executor, AsyncSession) else executor
+    return bind.dialect.name
+
+
 READ_METHODS = frozenset({"GET", "HEAD"})
 
 
@@ -156,9 +166,10 @@ def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
         )
 
 
-def read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def read_sessionmaker(read_engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on :func:`read_only_engine`'s engine."""
     return async_sessionmaker(
-        read_only_engine(engine), expire_on_commit=False, sync_session_class=ReadOnlySession
+        read_engine, expire_on_commit=False, sync_session_class=ReadOnlySession
     )
 
 
@@ -167,8 +178,9 @@ class Database:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self.read_engine = read_only_engine(engine)
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
-        self.read_sessionmaker = read_sessionmaker(engine)
+        self.read_sessionmaker = read_sessionmaker(self.read_engine)
 
     @property
     def url(self) -> str:
@@ -180,6 +192,13 @@ class Database:
         round trips): for the one-statement writes that need no transaction."""
         async with self.engine.connect() as connection:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A read's Core connection: read-only as the read sessions are (no transaction on
+        PostgreSQL, a snapshot without the write lock on SQLite)."""
+        async with self.read_engine.connect() as connection:
+            yield connection
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -250,8 +269,16 @@ async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def get_read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
+    """A GET's Core connection (issue 11): the read paths that select plain columns take
+    it, an ORM session would only add its unit of work around them."""
+    async with get_database(request).read_connection() as connection:
+        yield connection
+
+
 # scope="function": the commit happens when the route function returns, before the
 # response is sent, so a failed commit becomes an error response, not a lost write.
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+ReadConnectionDep = Annotated[AsyncConnection, Depends(get_read_connection, scope="function")]
 WriteSessionDep = Annotated[AsyncSession, Depends(get_write_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(get_read_session, scope="function")]

@@ -6,7 +6,7 @@ one place, from what each route really depends on:
 
 - a ``require(...)`` key → 401 (no, unknown or revoked key) and 403 (role), and the roles
   that may call it in the description;
-- a database session → 503 ``database_unavailable`` with ``Retry-After``;
+- a database session or connection → 503 ``database_unavailable`` with ``Retry-After``;
 - a path id → 404; parameters → 422; a body → 413, 415 and 422;
 - what a route declares with :func:`documents` (409, 412, ETag, Location).
 
@@ -24,7 +24,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from app.core.database import get_read_session, get_session, get_write_session
+from app.core.database import (
+    get_read_connection,
+    get_read_session,
+    get_session,
+    get_write_session,
+)
 from app.core.errors import PROBLEM_JSON, TYPE_BASE
 from app.core.openapi_components import (
     IDEMPOTENCY_KEY_PARAMETER,
@@ -234,7 +239,7 @@ def needs_key(route: APIRoute) -> bool:
 
 def uses_database(route: APIRoute) -> bool:
     return any(
-        call in (get_session, get_write_session, get_read_session)
+        call in (get_session, get_write_session, get_read_session, get_read_connection)
         for call in _calls(route.dependant)
     )
 

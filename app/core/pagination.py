@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.core.database import Executor
 from app.core.errors import Unprocessable
 
 T = TypeVar("T")
@@ -106,7 +107,7 @@ async def paginate(
 
 
 async def paginate_rows(
-    session: AsyncSession,
+    session: Executor,
     stmt: Select[Any],
     *,
     keys: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]],

@@ -21,9 +21,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.selectable import ScalarSelect
 
+from app.core.database import Executor
 from app.price_books.models import PriceBookVersion
 from app.price_books.repository import PriceBookRepository
 from app.pricing.price_book import PriceBook, PriceBooks
@@ -63,11 +64,16 @@ class PriceBookCache:
         joined = await session.scalar(_FINGERPRINT[session.get_bind().dialect.name])
         return str(joined or "")
 
-    async def at(self, session: AsyncSession, fingerprint: Fingerprint) -> LoadedBooks:
-        """The books whose fingerprint the caller has just read (loaded when new)."""
+    async def at(self, session: Executor, fingerprint: Fingerprint) -> LoadedBooks:
+        """The books whose fingerprint the caller has just read (loaded when new, on the
+        caller's session or read connection)."""
         loaded = self._loaded.get(fingerprint)
         if loaded is None:
-            loaded = await _load(session)
+            if isinstance(session, AsyncConnection):
+                async with AsyncSession(bind=session) as on_connection:
+                    loaded = await _load(on_connection)
+            else:
+                loaded = await _load(session)
             if len(self._loaded) >= _KEPT:
                 del self._loaded[next(iter(self._loaded))]
             self._loaded[fingerprint] = loaded

@@ -131,3 +131,9 @@ class BoundDatabase(Database):
         SAVEPOINT, so that an error leaves it usable), as the sessions do."""
         async with self.connection.begin_nested():
             yield self.connection
+
+    @asynccontextmanager
+    async def read_connection(self) -> AsyncIterator[AsyncConnection]:
+        """A GET's connection: the test's one, in a SAVEPOINT as the sessions are."""
+        async with self.autocommit() as connection:
+            yield connection

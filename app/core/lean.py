@@ -1,0 +1,197 @@
+"""GET routes whose parameters are solved by a plan made once, at start-up (issue 11).
+
+FastAPI solves a route's dependencies anew on every request: it walks the dependency
+tree, computes a cache key for each node, opens exit stacks and checks scopes. For the
+reads that integrations poll (a contract, a page of contracts) that walk cost more than
+the whole request of a bare Starlette app. :class:`LeanRoute` walks the tree once, when
+the route is built, into a flat plan, and runs only the plan:
+
+- each dependency, in the order FastAPI runs them, once per request (FastAPI's
+  ``use_cache``); an async generator (a session, a connection) is entered in the route's
+  function exit stack, so it closes after the endpoint returns and before the response
+  is sent, and sees the endpoint's exception, as under FastAPI;
+- the path, query and header parameters, validated by FastAPI's own function, so a bad
+  value gets the same 422 (``RequestValidationError``), after the same dependencies ran
+  (a 403 wins over a 422), as on any other route (tests/core/test_lean_route.py).
+
+The route is declared as any other (:func:`lean_get`; its OpenAPI operation is
+FastAPI's), within limits checked when it is built: dependencies are async (FastAPI runs a
+plain ``def`` in a worker thread: a hop on every request), there is no body, cookie,
+``Response`` or background-task parameter, and the endpoint answers a ``Response``
+(``json_response``: the read model was validated when it was built). A route that needs
+more stays a plain ``APIRoute``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from fastapi import APIRouter
+from fastapi import routing as fastapi_routing
+from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_params_to_args
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+
+Solved = dict[Any, Any]  # the dependencies solved for one request, by their callable
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One dependency of the plan: call ``call`` with the values of ``plan``."""
+
+    call: Callable[..., Any]
+    plan: _Plan
+    generator: bool
+    cached: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """How to call one callable (a dependency or the endpoint)."""
+
+    steps: tuple[tuple[str | None, _Step], ...]  # (parameter name, dependency)
+    dependant: Dependant
+    has_params: bool
+
+
+def _call_of(dependant: Dependant) -> Callable[..., Any]:
+    assert dependant.call is not None
+    return dependant.call
+
+
+def _is_async(call: Callable[..., Any]) -> tuple[bool, bool]:
+    """(async, async generator) for a function or a callable instance."""
+    target = call if inspect.isfunction(call) or inspect.ismethod(call) else call.__call__  # type: ignore[operator]
+    generator = inspect.isasyncgenfunction(target)
+    return generator or inspect.iscoroutinefunction(target), generator
+
+
+def _plan(dependant: Dependant, *, where: str) -> _Plan:
+    unsupported = [
+        name
+        for name in (
+            "websocket_param_name",
+            "response_param_name",
+            "background_tasks_param_name",
+            "security_scopes_param_name",
+        )
+        if getattr(dependant, name)
+    ]
+    if dependant.cookie_params:
+        unsupported.append("cookies")
+    if dependant.body_params:
+        # FastAPI's reading of a body (content types, size limits, forms) stays its own.
+        unsupported.append("a body")
+    if unsupported:
+        raise TypeError(f"{where}: LeanRoute does not solve {', '.join(unsupported)}")
+    steps: list[tuple[str | None, _Step]] = []
+    for sub in dependant.dependencies:
+        call = _call_of(sub)
+        is_async, generator = _is_async(call)
+        if not is_async:
+            raise TypeError(f"{where}: dependency {call!r} is not async (a thread hop per call)")
+        step = _Step(call, _plan(sub, where=where), generator, sub.use_cache)
+        steps.append((sub.name, step))
+    return _Plan(
+        steps=tuple(steps),
+        dependant=dependant,
+        has_params=bool(dependant.path_params or dependant.query_params or dependant.header_params),
+    )
+
+
+async def _solve(
+    plan: _Plan, request: Request, solved: Solved, errors: list[Any]
+) -> dict[str, Any]:
+    """The keyword arguments of ``plan``'s callable; validation errors go to ``errors``."""
+    values: dict[str, Any] = {}
+    for name, step in plan.steps:
+        if step.cached and step.call in solved:
+            value = solved[step.call]
+        else:
+            before = len(errors)
+            kwargs = await _solve(step.plan, request, solved, errors)
+            if len(errors) > before:
+                continue  # as FastAPI: not called, the next ones are (a 403 wins a 422)
+            value = await _run(step, kwargs, request)
+            if step.cached:
+                solved[step.call] = value
+        if name is not None:
+            values[name] = value
+    dependant = plan.dependant
+    for name in (dependant.request_param_name, dependant.http_connection_param_name):
+        if name:
+            values[name] = request
+    if plan.has_params:
+        for fields, received in (
+            (dependant.path_params, request.path_params),
+            (dependant.query_params, request.query_params),
+            (dependant.header_params, request.headers),
+        ):
+            found, wrong = request_params_to_args(fields, received)
+            values.update(found)
+            errors.extend(wrong)
+    return values
+
+
+async def _run(step: _Step, kwargs: dict[str, Any], request: Request) -> Any:
+    if step.generator:
+        stack: AsyncExitStack = request.scope["fastapi_function_astack"]
+        return await stack.enter_async_context(asynccontextmanager(step.call)(**kwargs))
+    return await step.call(**kwargs)
+
+
+class LeanRoute(APIRoute):
+    """An ``APIRoute`` that runs the plan of its parameters (see the module docstring)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        # FastAPI builds the handler once for the route and once per inclusion in an
+        # application, with that inclusion's dependant (the application's dependencies
+        # first): the plan is made from the same one.
+        dependant = _effective_dependant(self)
+        where = f"{','.join(sorted(self.methods or ()))} {self.path}"
+        plan = _plan(dependant, where=where)
+        endpoint: Callable[..., Awaitable[Any]] = _call_of(dependant)
+
+        async def handler(request: Request) -> Response:
+            errors: list[Any] = []
+            kwargs = await _solve(plan, request, {}, errors)
+            if errors:
+                raise RequestValidationError(errors)
+            response = await endpoint(**kwargs)
+            if not isinstance(response, Response):
+                raise TypeError(f"{where}: a LeanRoute's endpoint answers a Response")
+            return response
+
+        return handler
+
+
+def _effective_dependant(route: APIRoute) -> Dependant:
+    # FastAPI's own get_route_handler reads the inclusion from this context variable; a
+    # FastAPI without it builds routes without inclusion contexts.
+    context_var = getattr(fastapi_routing, "_effective_route_context_var", None)
+    context = context_var.get() if context_var is not None else None
+    if context is not None and context.original_route is route:
+        return context.dependant  # type: ignore[no-any-return]
+    return route.dependant
+
+
+Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
+
+
+def lean_get(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """``@router.get(path, **options)``, the route being a :class:`LeanRoute`."""
+
+    def declare(endpoint: Endpoint) -> Endpoint:
+        router.add_api_route(
+            path, endpoint, methods=["GET"], route_class_override=LeanRoute, **options
+        )
+        return endpoint
+
+    return declare

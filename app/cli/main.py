@@ -6,6 +6,7 @@ Every command works against ``SCMS_DATABASE_URL`` (SQLite at ./var/scms.db by de
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -87,7 +88,13 @@ def serve_app() -> FastAPI:
     from app.worker.embedded import embedded_worker
 
     settings = get_settings()
-    return create_app(settings, companions=[embedded_worker] if settings.embedded_worker else [])
+    app = create_app(settings, companions=[embedded_worker] if settings.embedded_worker else [])
+    # Issue 11: what importing and building the app made lives as long as the process;
+    # frozen, the collector no longer walks it, and a full collection under load took
+    # ~100 ms (every request waiting: the p99) instead of ~10 ms.
+    gc.collect()
+    gc.freeze()
+    return app
 
 
 @app.command()

@@ -215,3 +215,26 @@ def test_serve_reads_scms_workers_issue_11(monkeypatch: pytest.MonkeyPatch) -> N
     assert result.exit_code == 0, result.output
     assert served["workers"] == 2
     assert "(2 workers, uvloop, httptools)" in result.output
+
+
+def test_a_server_process_freezes_what_building_the_app_made_issue_11(tmp_path: Path) -> None:
+    """The collector no longer walks the application's long-lived objects: a full
+    collection under load is no longer a ~100 ms pause of every request (the p99)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import gc; from app.cli.main import serve_app; before = gc.get_freeze_count(); "
+        "serve_app(); print(before, gc.get_freeze_count())"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "SCMS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'probe.db'}",
+        "SCMS_EMBEDDED_WORKER": "false",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    before, after = map(int, out.stdout.split())
+    assert before == 0
+    assert after > 10_000  # the modules, schemas and tables, not a handful

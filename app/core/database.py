@@ -14,6 +14,8 @@ for :data:`WriteSessionDep` instead.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,6 +24,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Request
 from pydantic_core import from_json
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -31,6 +34,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from app.core.outage import mark_disconnects
 from app.core.settings import Settings
@@ -173,12 +177,58 @@ def read_sessionmaker(read_engine: AsyncEngine) -> async_sessionmaker[AsyncSessi
     )
 
 
+class FairTurns:
+    """First come, first served for the pool's connections (issue 11).
+
+    SQLAlchemy's async pool queues its waiters on an ``asyncio.Queue``: a waiter woken
+    for a returned connection finds it taken by a request that arrived meanwhile, and goes
+    back to the end of the queue. Under a load heavier than the pool, some requests lost
+    that race again and again: seconds at the p99, and timeouts. Taking a turn here first,
+    on a semaphore that serves its waiters in order, at most ``size`` readers reach the
+    pool at once and each gets the connection it queued for. The wait is bounded as the
+    pool's is (``timeout``), and ends as the pool's does, with SQLAlchemy's TimeoutError
+    (a 503, app/core/outage.py).
+    """
+
+    def __init__(self, size: int, timeout: float) -> None:
+        self.size, self.timeout = size, timeout
+        # One semaphore per event loop: a Database may outlive a loop (the CLI's runs).
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._by_loop = weakref.WeakKeyDictionary()
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        semaphore = self._by_loop.get(loop)
+        if semaphore is None:
+            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.size)
+        return semaphore
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        semaphore = self._semaphore()
+        try:
+            async with asyncio.timeout(self.timeout):
+                await semaphore.acquire()
+        except TimeoutError as exc:
+            raise sa_exc.TimeoutError(
+                f"no connection of the pool's {self.size} free within {self.timeout} s"
+            ) from exc
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
 class Database:
     """The engine and session factories of one running application."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.read_engine = read_only_engine(engine)
+        pool = engine.pool
+        self._turns = (
+            FairTurns(pool.size(), pool.timeout()) if isinstance(pool, QueuePool) else None
+        )
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
         self.read_sessionmaker = read_sessionmaker(self.read_engine)
 
@@ -197,7 +247,11 @@ class Database:
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A read's Core connection: read-only as the read sessions are (no transaction on
         PostgreSQL, a snapshot without the write lock on SQLite)."""
-        async with self.read_engine.connect() as connection:
+        if self._turns is None:
+            async with self.read_engine.connect() as connection:
+                yield connection
+            return
+        async with self._turns.turn(), self.read_engine.connect() as connection:
             yield connection
 
     async def dispose(self) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -247,11 +247,8 @@ class Database:
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A read's Core connection: read-only as the read sessions are (no transaction on
         PostgreSQL, a snapshot without the write lock on SQLite)."""
-        if self._turns is None:
-            async with self.read_engine.connect() as connection:
-                yield connection
-            return
-        async with self._turns.turn(), self.read_engine.connect() as connection:
+        turn = self._turns.turn() if self._turns is not None else nullcontext()
+        async with turn, self.read_engine.connect() as connection:
             yield connection
 
     async def dispose(self) -> None:

@@ -111,8 +111,8 @@ def business_window() -> BusinessWindow:
 class BusinessWindowMiddleware(HttpMiddleware):
     """Binds each request's window, from its clock, before the route validates anything.
 
-    A pure ASGI middleware calls the route in its own task, so the types below see the
-    window bound here (a sync route's thread gets a copy of the context). It was an
+    The route runs in the middleware's own task, so the types below see the window bound
+    here (a sync route's thread gets a copy of the context). It was an
     app-wide dependency, which FastAPI solved again on every route (issue 11).
     """
 

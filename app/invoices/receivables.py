@@ -1,14 +1,15 @@
-"""Reading issued invoices, their derived status and balance, and voiding (R-INV-4).
+"""Issued invoices as the write paths hold them (ORM rows in a session): their views,
+balance and settled status, and voiding (R-INV-4).
 
-An issued invoice never changes: what moves is its payment state. ``status`` is stored as
-``issued | paid | void | credited``; ``overdue`` is derived on read (issued, a balance left,
-today after the due date), so no job has to flip it at midnight.
+An issued invoice never changes: what moves is its payment state. Its read model (with
+the derived ``overdue``) is built by :mod:`app.invoices.read_model`, which the GET and
+the list use directly, from plain columns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,24 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
 from app.audit.service import snapshot
-from app.auth.roles import Role
 from app.auth.service import Principal
 from app.charges import service as charges
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound
-from app.core.pagination import PageParams
 from app.events.catalogue import EventType
 from app.events.outbox import record_event
+from app.invoices import read_model
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
-from app.invoices.repository import InvoiceFilter, InvoiceRepository
-from app.invoices.schemas import (
-    CreditNoteSummary,
-    InvoiceLineRead,
-    InvoiceRead,
-    InvoiceStatus,
-    IssuerRead,
-    RecipientRead,
-)
+from app.invoices.read_model import INVOICE_COLUMNS, LINE_COLUMNS, NOTE_COLUMNS, read_data
+from app.invoices.repository import InvoiceRepository
+from app.invoices.schemas import InvoiceRead
 
 RULE = "R-INV-4"
 
@@ -75,43 +69,22 @@ def settled_status(invoice: Invoice, credited: int) -> str:
     return "issued"
 
 
-def derived_status(invoice: Invoice, balance: int, today: date) -> InvoiceStatus:
-    if invoice.status == "issued" and balance > 0 and today > invoice.due_on:
-        return InvoiceStatus.OVERDUE
-    return InvoiceStatus(invoice.status)
-
-
 def to_read(view: InvoiceView, today: date) -> InvoiceRead:
-    invoice = view.invoice
-    return InvoiceRead(
-        id=invoice.id,
-        number=invoice.number,
-        contract_id=invoice.contract_id,
-        customer_id=invoice.customer_id,
-        kind=invoice.kind,
-        month=invoice.month,
-        issued_on=invoice.issued_on,
-        due_on=invoice.due_on,
-        recipient=RecipientRead(name=invoice.recipient_name),
-        issuer=IssuerRead(
-            name=invoice.issuer_name, registration_number=invoice.issuer_registration_number
-        ),
-        lines=[InvoiceLineRead.model_validate(line) for line in view.lines],
-        taxable_subtotal=invoice.taxable_subtotal,
-        tax=invoice.tax,
-        non_taxable_subtotal=invoice.non_taxable_subtotal,
-        total=invoice.total,
-        amount_paid=invoice.amount_paid,
-        amount_credited=view.amount_credited,
-        balance=view.balance,
-        status=derived_status(invoice, view.balance, today),
-        voided_on=invoice.voided_on,
-        void_reason=invoice.void_reason,
-        credit_notes=[
-            CreditNoteSummary(id=n.id, number=n.number, issued_on=n.issued_on, total=n.total)
-            for n in view.credit_notes
-        ],
+    """The read model of an invoice the session holds (after a change: its flushed state)."""
+    data = read_data(
+        _values(view.invoice, INVOICE_COLUMNS),
+        [_values(line, LINE_COLUMNS) for line in view.lines],
+        [_values(note, NOTE_COLUMNS) for note in view.credit_notes],
+        today,
     )
+    return InvoiceRead.model_validate(data)
+
+
+def _values(row: object, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in names}
+
+
+_JUST_ISSUED = {"amount_paid": 0, "status": "issued", "voided_on": None, "void_reason": None}
 
 
 def issued_data(
@@ -120,52 +93,13 @@ def issued_data(
     """:func:`to_read` of an invoice just issued (nothing paid, credited or voided), as
     JSON, from its plain column values: the bill run's ``invoice.issued`` events, built
     without reading back what it COPYed (tests/events check it equals the GET)."""
-    total = invoice["total"]
-    due: date = invoice["due_on"]
-    status = InvoiceStatus.OVERDUE if total > 0 and today > due else InvoiceStatus.ISSUED
-    return {
-        "id": invoice["id"],
-        "number": invoice["number"],
-        "contract_id": invoice["contract_id"],
-        "customer_id": invoice["customer_id"],
-        "kind": invoice["kind"],
-        "month": invoice["month"],
-        "issued_on": invoice["issued_on"].isoformat(),
-        "due_on": due.isoformat(),
-        "recipient": {"name": invoice["recipient_name"]},
-        "issuer": {
-            "name": invoice["issuer_name"],
-            "registration_number": invoice["issuer_registration_number"],
-        },
-        "lines": [
-            {
-                "item": line["item"],
-                "description": line["description"],
-                "quantity": line["quantity"],
-                "unit_price": line["unit_price"],
-                "amount": line["amount"],
-                "taxable": line["taxable"],
-            }
-            for line in lines
-        ],
-        "taxable_subtotal": invoice["taxable_subtotal"],
-        "tax": invoice["tax"],
-        "non_taxable_subtotal": invoice["non_taxable_subtotal"],
-        "total": total,
-        "amount_paid": 0,
-        "amount_credited": 0,
-        "balance": total,
-        "status": status.value,
-        "voided_on": None,
-        "void_reason": None,
-        "credit_notes": [],
-    }
+    return read_data({**invoice, **_JUST_ISSUED}, lines, [], today)
 
 
 def etag(view: InvoiceView) -> str:
     """Changes whenever anything the read model shows changes (payments, credits, void)."""
     invoice = view.invoice
-    return f'"{invoice.id}.{invoice.status}.{invoice.amount_paid}.{len(view.credit_notes)}"'
+    return read_model.etag(invoice.id, invoice.status, invoice.amount_paid, len(view.credit_notes))
 
 
 async def load(
@@ -187,27 +121,6 @@ async def view_of(session: AsyncSession, invoice: Invoice) -> InvoiceView:
 
 async def get_view(session: AsyncSession, invoice_id: str, actor: Principal) -> InvoiceView:
     return await view_of(session, await load(session, invoice_id, actor))
-
-
-async def list_views(
-    session: AsyncSession,
-    filters: InvoiceFilter,
-    actor: Principal,
-    today: date,
-    params: PageParams,
-) -> tuple[list[InvoiceView], str | None]:
-    """Newest first; a portal key sees only its own customer's invoices (R-PTN-3)."""
-    if actor.role is Role.PORTAL:
-        if filters.customer_id not in (None, actor.customer_id):
-            return [], None
-        filters = replace(filters, customer_id=actor.customer_id)
-    repo = InvoiceRepository(session)
-    invoices, cursor = await repo.page(filters, today, params)
-    ids = [i.id for i in invoices]
-    lines = await repo.lines_of(ids)
-    notes = await repo.credit_notes_of(ids)
-    views = [InvoiceView(i, lines.get(i.id, []), notes.get(i.id, [])) for i in invoices]
-    return views, cursor
 
 
 def allowed_moves(view: InvoiceView) -> list[str]:

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.pagination import PageParams, paginate
 from app.invoices.models import CreditNote, Invoice, InvoiceLine, Payment
 
 _S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
@@ -59,30 +58,6 @@ class InvoiceRepository:
         if for_update:
             stmt = stmt.with_for_update()
         return (await self.session.scalars(stmt)).one_or_none()
-
-    async def page(
-        self, filters: InvoiceFilter, today: date, params: PageParams
-    ) -> tuple[list[Invoice], str | None]:
-        stmt = select(Invoice)
-        if filters.contract_id is not None:
-            stmt = stmt.where(Invoice.contract_id == filters.contract_id)
-        if filters.customer_id is not None:
-            stmt = stmt.where(Invoice.customer_id == filters.customer_id)
-        if filters.month is not None:
-            stmt = stmt.where(Invoice.month == filters.month)
-        if filters.status == "overdue":
-            stmt = stmt.where(Invoice.status == "issued", Invoice.due_on < today)
-        elif filters.status == "issued":
-            stmt = stmt.where(Invoice.status == "issued", Invoice.due_on >= today)
-        elif filters.status is not None:
-            stmt = stmt.where(Invoice.status == filters.status)
-        if filters.found is not None:
-            stmt = filters.found.apply(
-                stmt, Invoice.issued_on, Invoice.total, Invoice.recipient_name
-            )
-        return await paginate(
-            self.session, stmt, keys=[Invoice.id], key_of=lambda i: [i.id], params=params
-        )
 
     async def lines_of(self, invoice_ids: Sequence[str]) -> dict[str, list[InvoiceLine]]:
         found: dict[str, list[InvoiceLine]] = defaultdict(list)

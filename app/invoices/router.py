@@ -12,12 +12,13 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
-from app.core.database import SessionDep
+from app.core.database import ReadConnectionDep, SessionDep
 from app.core.http import ClockDep, json_response
+from app.core.lean import lean_get
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.core.validation import BusinessDate, BusinessMonth
-from app.invoices import credit_notes, late_charges, payments, receivables
+from app.invoices import credit_notes, late_charges, payments, read_model, receivables
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import (
     CreditNoteCreate,
@@ -44,11 +45,15 @@ def _read(view: receivables.InvoiceView, today: date, response: Response) -> Inv
     return receivables.to_read(view, today)
 
 
-@router.get(
-    "", response_model=Page[InvoiceRead], operation_id="invoices-list", summary="List invoices"
+@lean_get(
+    router,
+    "",
+    response_model=Page[InvoiceRead],
+    operation_id="invoices-list",
+    summary="List invoices",
 )
 async def list_invoices(
-    session: SessionDep,
+    connection: ReadConnectionDep,
     clock: ClockDep,
     page: PageParamsDep,
     actor: Reader,
@@ -60,15 +65,13 @@ async def list_invoices(
 ) -> Response:
     """Newest first. A portal key sees only its own customer's invoices. Filters combine:
     issue dates, total (tax included) and recipient name (issue 14 §5)."""
-    today = clock.today()
     status_value = status.value if status else None
     filters = InvoiceFilter(contract_id, customer_id, month, status_value, found)
-    views, cursor = await receivables.list_views(session, filters, actor, today, page)
-    items = [receivables.to_read(v, today) for v in views]
-    return json_response(Page[InvoiceRead](items=items, next_cursor=cursor))
+    return json_response(await read_model.page(connection, filters, actor, clock.today(), page))
 
 
-@router.get(
+@lean_get(
+    router,
     "/{invoice_id}",
     response_model=InvoiceRead,
     operation_id="invoices-get",
@@ -76,13 +79,12 @@ async def list_invoices(
     openapi_extra=documents(etag=True),
 )
 async def get_invoice(
-    invoice_id: InvoiceID, session: SessionDep, clock: ClockDep, actor: Reader
+    invoice_id: InvoiceID, connection: ReadConnectionDep, clock: ClockDep, actor: Reader
 ) -> Response:
     """The invoice with its lines, tax, payments and balance, and its `ETag`; `overdue`
     is derived from today."""
-    view = await receivables.get_view(session, invoice_id, actor)
-    invoice = receivables.to_read(view, clock.today())
-    return json_response(invoice, headers={"ETag": receivables.etag(view)})
+    invoice, tag = await read_model.read(connection, invoice_id, actor, clock.today())
+    return json_response(invoice, headers={"ETag": tag})
 
 
 @router.get(

@@ -262,3 +262,34 @@ async def test_credit_note_is_audited_r_ptn_2(
     invoice = await session.get(Invoice, invoice_id)
     assert invoice is not None
     assert invoice.status == "issued"
+
+
+async def test_list_get_and_write_answers_show_one_read_model_r_inv_4(
+    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, clock: FixedClock
+) -> None:
+    """The list and the GET read plain columns in one statement; the payment's answer is
+    built from the session's rows: all three show the same invoice, lines in order, credit
+    notes by number, and the ETag moves with each credit note and payment."""
+    _, invoice_id = await example_a_june(client, admin, database, clock)
+    first_tag = (await client.get(f"/v1/invoices/{invoice_id}", headers=admin)).headers["ETag"]
+    small = {"description": "値引き", "amount": 1_000, "taxable": True}
+    notes = [await credit_ok(client, admin, invoice_id, line) for line in (ONBOARDING, small)]
+    at(clock, date(2026, 8, 1))
+    paid = await pay_ok(client, admin, invoice_id, "2026-08-01", 50_000)
+    got = await client.get(f"/v1/invoices/{invoice_id}", headers=admin)
+    listed = (await client.get("/v1/invoices", headers=admin)).json()["items"]
+    (item,) = [i for i in listed if i["id"] == invoice_id]
+    assert got.json() == item == paid["invoice"]
+    assert [line["item"] for line in item["lines"]] == [
+        "basic",
+        "foundation-essential",
+        "onboarding-simple",
+    ]
+    assert [n["id"] for n in item["credit_notes"]] == [n["id"] for n in notes]
+    assert [n["number"] for n in item["credit_notes"]] == sorted(n["number"] for n in notes)
+    credited = sum(n["total"] for n in notes)
+    assert item["amount_credited"] == credited == 605_000 + 1_100
+    assert item["balance"] == 707_300 - credited - 50_000
+    # Issued, a balance left, past its due date (2026-07-31): derived overdue.
+    assert item["status"] == "overdue"
+    assert got.headers["ETag"] != first_tag

@@ -1,0 +1,227 @@
+"""An invoice as its GET shows it, built from plain column values (issue 11).
+
+One function, :func:`read_data`, turns an invoice's columns, its lines and its credit
+notes into the read model's JSON: the GET of one invoice, the list, the write routes'
+answers (via ORM objects) and the bill run's ``invoice.issued`` events all go through it,
+so they cannot drift apart. The reads fetch an invoice with its lines and credit notes
+in ONE statement (a JSON array of each kind of child row), and a page of invoices is the
+same statement with a LIMIT: one statement whatever the page size.
+
+``status`` is stored as ``issued | paid | void | credited``; ``overdue`` is derived here
+(issued, a balance left, today after the due date), so no job flips it at midnight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, select
+
+from app.auth.roles import Role
+from app.auth.service import Principal
+from app.core.database import Executor, dialect_of
+from app.core.errors import NotFound
+from app.core.pagination import Page, PageParams, paginate_rows
+from app.core.sql import json_rows
+from app.invoices.models import CreditNote, Invoice, InvoiceLine
+from app.invoices.repository import InvoiceFilter
+from app.invoices.schemas import InvoiceRead, InvoiceStatus
+
+INVOICE_COLUMNS = (
+    "id",
+    "number",
+    "contract_id",
+    "customer_id",
+    "kind",
+    "month",
+    "issued_on",
+    "due_on",
+    "recipient_name",
+    "issuer_name",
+    "issuer_registration_number",
+    "taxable_subtotal",
+    "tax",
+    "non_taxable_subtotal",
+    "total",
+    "amount_paid",
+    "status",
+    "voided_on",
+    "void_reason",
+)
+LINE_COLUMNS = ("item", "description", "quantity", "unit_price", "amount", "taxable")
+NOTE_COLUMNS = ("id", "number", "issued_on", "total")
+
+Values = Mapping[str, Any]
+
+
+def shown_status(stored: str, balance: int, due_on: date, today: date) -> InvoiceStatus:
+    if stored == "issued" and balance > 0 and today > due_on:
+        return InvoiceStatus.OVERDUE
+    return InvoiceStatus(stored)
+
+
+def _iso(day: date | str | None) -> str | None:
+    # Dates come as dates from a column and as ISO text from a JSON array.
+    return day if day is None or isinstance(day, str) else day.isoformat()
+
+
+def read_data(
+    invoice: Values, lines: Sequence[Values], notes: Sequence[Values], today: date
+) -> dict[str, Any]:
+    """The read model as JSON: ``invoice`` has :data:`INVOICE_COLUMNS`, ``lines`` (in
+    order) :data:`LINE_COLUMNS`, ``notes`` (in order) :data:`NOTE_COLUMNS`."""
+    total: int = invoice["total"]
+    credited = sum(note["total"] for note in notes)
+    balance = total - invoice["amount_paid"] - credited
+    status = shown_status(invoice["status"], balance, invoice["due_on"], today)
+    return {
+        "id": invoice["id"],
+        "number": invoice["number"],
+        "contract_id": invoice["contract_id"],
+        "customer_id": invoice["customer_id"],
+        "kind": invoice["kind"],
+        "month": invoice["month"],
+        "issued_on": _iso(invoice["issued_on"]),
+        "due_on": _iso(invoice["due_on"]),
+        "recipient": {"name": invoice["recipient_name"]},
+        "issuer": {
+            "name": invoice["issuer_name"],
+            "registration_number": invoice["issuer_registration_number"],
+        },
+        "lines": [
+            {
+                "item": line["item"],
+                "description": line["description"],
+                "quantity": line["quantity"],
+                "unit_price": line["unit_price"],
+                "amount": line["amount"],
+                "taxable": bool(line["taxable"]),  # SQLite's JSON has no booleans
+            }
+            for line in lines
+        ],
+        "taxable_subtotal": invoice["taxable_subtotal"],
+        "tax": invoice["tax"],
+        "non_taxable_subtotal": invoice["non_taxable_subtotal"],
+        "total": total,
+        "amount_paid": invoice["amount_paid"],
+        "amount_credited": credited,
+        "balance": balance,
+        "status": status.value,
+        "voided_on": _iso(invoice["voided_on"]),
+        "void_reason": invoice["void_reason"],
+        "credit_notes": [
+            {
+                "id": note["id"],
+                "number": note["number"],
+                "issued_on": _iso(note["issued_on"]),
+                "total": note["total"],
+            }
+            for note in notes
+        ],
+    }
+
+
+def etag(invoice_id: str, status: str, amount_paid: int, credit_notes: int) -> str:
+    """Changes whenever anything the read model shows changes (payments, credits, void):
+    an issued invoice's columns change only with those."""
+    return f'"{invoice_id}.{status}.{amount_paid}.{credit_notes}"'
+
+
+# ---- the reads ------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _select(dialect: str) -> Select[Any]:
+    """Built once per dialect, of table columns (no ORM compile step): the invoice's
+    columns, then its lines and its credit notes as JSON arrays."""
+    invoices = Invoice.__table__.c
+    lines = InvoiceLine.__table__.c
+    notes = CreditNote.__table__.c
+    return select(
+        *(invoices[name] for name in INVOICE_COLUMNS),
+        json_rows(
+            dialect,
+            [lines.position, *(lines[name] for name in LINE_COLUMNS)],
+            lines.invoice_id == invoices.id,
+        ),
+        json_rows(dialect, [notes[name] for name in NOTE_COLUMNS], notes.invoice_id == invoices.id),
+    )
+
+
+@lru_cache(maxsize=4)
+def _select_one(dialect: str) -> Select[Any]:
+    return _select(dialect).where(Invoice.__table__.c.id == bindparam("invoice_id"))
+
+
+def _filtered(stmt: Select[Any], filters: InvoiceFilter, today: date) -> Select[Any]:
+    invoices = Invoice.__table__.c
+    if filters.contract_id is not None:
+        stmt = stmt.where(invoices.contract_id == filters.contract_id)
+    if filters.customer_id is not None:
+        stmt = stmt.where(invoices.customer_id == filters.customer_id)
+    if filters.month is not None:
+        stmt = stmt.where(invoices.month == filters.month)
+    if filters.status == "overdue":
+        stmt = stmt.where(invoices.status == "issued", invoices.due_on < today)
+    elif filters.status == "issued":
+        stmt = stmt.where(invoices.status == "issued", invoices.due_on >= today)
+    elif filters.status is not None:
+        stmt = stmt.where(invoices.status == filters.status)
+    if filters.found is not None:
+        stmt = filters.found.apply(
+            stmt, invoices.issued_on, invoices.total, invoices.recipient_name
+        )
+    return stmt
+
+
+_WIDTH = len(INVOICE_COLUMNS)
+
+
+def _data_of(row: Sequence[Any], today: date) -> dict[str, Any]:
+    invoice = dict(zip(INVOICE_COLUMNS, row[:_WIDTH], strict=True))
+    lines = [dict(zip(LINE_COLUMNS, line[1:], strict=True)) for line in sorted(row[_WIDTH])]
+    notes = sorted(
+        (dict(zip(NOTE_COLUMNS, note, strict=True)) for note in row[_WIDTH + 1]),
+        key=lambda note: note["number"],
+    )
+    return read_data(invoice, lines, notes, today)
+
+
+async def read(
+    connection: Executor, invoice_id: str, actor: Principal, today: date
+) -> tuple[InvoiceRead, str]:
+    """One invoice as GET shows it, and its ETag; 404 when it does not exist or the caller
+    may not see it (R-PTN-3)."""
+    rows = await connection.execute(_select_one(dialect_of(connection)), {"invoice_id": invoice_id})
+    row = rows.first()
+    if row is None or not actor.sees_customer(row.customer_id):
+        raise NotFound(f"No invoice {invoice_id}.", code="invoice_not_found")
+    data = _data_of(row, today)
+    tag = etag(row.id, row.status, row.amount_paid, len(data["credit_notes"]))
+    return InvoiceRead.model_validate(data), tag
+
+
+async def page(
+    connection: Executor,
+    filters: InvoiceFilter,
+    actor: Principal,
+    today: date,
+    params: PageParams,
+) -> Page[InvoiceRead]:
+    """Newest first, in one statement whatever the page size; a portal key sees only its
+    own customer's invoices (R-PTN-3). Validated once, as a page."""
+    if actor.role is Role.PORTAL:
+        if filters.customer_id not in (None, actor.customer_id):
+            return Page[InvoiceRead](items=[], next_cursor=None)
+        filters = replace(filters, customer_id=actor.customer_id)
+    invoices = Invoice.__table__.c
+    stmt = _filtered(_select(dialect_of(connection)), filters, today)
+    rows, cursor = await paginate_rows(
+        connection, stmt, keys=[invoices.id], key_of=lambda r: [r[0]], params=params
+    )
+    items = [_data_of(row, today) for row in rows]
+    return Page[InvoiceRead].model_validate({"items": items, "next_cursor": cursor})

@@ -77,14 +77,14 @@ async def list_contracts(
         if customer_id not in (None, actor.customer_id):
             return json_response(Page[ContractRead](items=[], next_cursor=None))
         customer_id = actor.customer_id
-    items, cursor = await read_model.page(
+    contracts = await read_model.page(
         connection,
         page,
         clock.today(),
         customer_id=customer_id,
         status=status_.value if status_ else None,
     )
-    return json_response(Page[ContractRead](items=items, next_cursor=cursor))
+    return json_response(contracts)
 
 
 @lean_get(

@@ -72,13 +72,18 @@ async def create_customer(
     customer = Customer(
         id=new_id("cus"), version=1, created_at=now, updated_at=now, **data.model_dump()
     )
-    try:
-        async with session.begin_nested():
-            await repo.add(customer)
-    except IntegrityError:
-        # A concurrent create with the same external_ref won the race.
-        await _refuse_duplicate_ref(repo, data.external_ref)
-        raise
+    if data.external_ref is None:
+        # Nothing else unique but a fresh id: no race to catch, so no SAVEPOINT (two
+        # round trips on every create, issue 11).
+        await repo.add(customer)
+    else:
+        try:
+            async with session.begin_nested():
+                await repo.add(customer)
+        except IntegrityError:
+            # A concurrent create with the same external_ref won the race.
+            await _refuse_duplicate_ref(repo, data.external_ref)
+            raise
     await audit.record(
         session,
         clock=clock,

@@ -25,7 +25,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import Executor, dialect_of
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams, paginate_rows
+from app.core.pagination import PageParams, paginate_rows
 from app.core.sql import json_rows
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
 from app.invoices.repository import InvoiceFilter
@@ -70,12 +70,13 @@ def _iso(day: date | str | None) -> str | None:
 
 
 def read_data(
-    invoice: Values, lines: Sequence[Values], notes: Sequence[Values], today: date
+    invoice: Values, lines: Sequence[Sequence[Any]], notes: Sequence[Sequence[Any]], today: date
 ) -> dict[str, Any]:
-    """The read model as JSON: ``invoice`` has :data:`INVOICE_COLUMNS`, ``lines`` (in
-    order) :data:`LINE_COLUMNS`, ``notes`` (in order) :data:`NOTE_COLUMNS`."""
+    """The read model as JSON: ``invoice`` maps :data:`INVOICE_COLUMNS`; each of ``lines``
+    (in order) holds the values of :data:`LINE_COLUMNS`, each of ``notes`` (in order)
+    those of :data:`NOTE_COLUMNS`, as the JSON arrays of the read statement do."""
     total: int = invoice["total"]
-    credited = sum(note["total"] for note in notes)
+    credited = sum(note[3] for note in notes)
     balance = total - invoice["amount_paid"] - credited
     status = shown_status(invoice["status"], balance, invoice["due_on"], today)
     return {
@@ -94,14 +95,14 @@ def read_data(
         },
         "lines": [
             {
-                "item": line["item"],
-                "description": line["description"],
-                "quantity": line["quantity"],
-                "unit_price": line["unit_price"],
-                "amount": line["amount"],
-                "taxable": bool(line["taxable"]),  # SQLite's JSON has no booleans
+                "item": item,
+                "description": description,
+                "quantity": quantity,
+                "unit_price": unit_price,
+                "amount": amount,
+                "taxable": bool(taxable),  # SQLite's JSON has no booleans
             }
-            for line in lines
+            for item, description, quantity, unit_price, amount, taxable in lines
         ],
         "taxable_subtotal": invoice["taxable_subtotal"],
         "tax": invoice["tax"],
@@ -114,13 +115,8 @@ def read_data(
         "voided_on": _iso(invoice["voided_on"]),
         "void_reason": invoice["void_reason"],
         "credit_notes": [
-            {
-                "id": note["id"],
-                "number": note["number"],
-                "issued_on": _iso(note["issued_on"]),
-                "total": note["total"],
-            }
-            for note in notes
+            {"id": id, "number": number, "issued_on": _iso(issued_on), "total": note_total}
+            for id, number, issued_on, note_total in notes
         ],
     }
 
@@ -183,11 +179,8 @@ _WIDTH = len(INVOICE_COLUMNS)
 
 def _data_of(row: Sequence[Any], today: date) -> dict[str, Any]:
     invoice = dict(zip(INVOICE_COLUMNS, row[:_WIDTH], strict=True))
-    lines = [dict(zip(LINE_COLUMNS, line[1:], strict=True)) for line in sorted(row[_WIDTH])]
-    notes = sorted(
-        (dict(zip(NOTE_COLUMNS, note, strict=True)) for note in row[_WIDTH + 1]),
-        key=lambda note: note["number"],
-    )
+    lines = [line[1:] for line in sorted(row[_WIDTH])]  # by position, then without it
+    notes = sorted(row[_WIDTH + 1], key=lambda note: note[1])  # by number
     return read_data(invoice, lines, notes, today)
 
 
@@ -211,17 +204,16 @@ async def page(
     actor: Principal,
     today: date,
     params: PageParams,
-) -> Page[InvoiceRead]:
-    """Newest first, in one statement whatever the page size; a portal key sees only its
-    own customer's invoices (R-PTN-3). Validated once, as a page."""
+) -> dict[str, Any]:
+    """A ``Page[InvoiceRead]`` as JSON values, newest first, in one statement whatever the
+    page size; a portal key sees only its own customer's invoices (R-PTN-3)."""
     if actor.role is Role.PORTAL:
         if filters.customer_id not in (None, actor.customer_id):
-            return Page[InvoiceRead](items=[], next_cursor=None)
+            return {"items": [], "next_cursor": None}
         filters = replace(filters, customer_id=actor.customer_id)
     invoices = Invoice.__table__.c
     stmt = _filtered(_select(dialect_of(connection)), filters, today)
     rows, cursor = await paginate_rows(
         connection, stmt, keys=[invoices.id], key_of=lambda r: [r[0]], params=params
     )
-    items = [_data_of(row, today) for row in rows]
-    return Page[InvoiceRead].model_validate({"items": items, "next_cursor": cursor})
+    return {"items": [_data_of(row, today) for row in rows], "next_cursor": cursor}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,17 +72,19 @@ def settled_status(invoice: Invoice, credited: int) -> str:
 
 def to_read(view: InvoiceView, today: date) -> InvoiceRead:
     """The read model of an invoice the session holds (after a change: its flushed state)."""
+    invoice = view.invoice
     data = read_data(
-        _values(view.invoice, INVOICE_COLUMNS),
-        [_values(line, LINE_COLUMNS) for line in view.lines],
-        [_values(note, NOTE_COLUMNS) for note in view.credit_notes],
+        {name: getattr(invoice, name) for name in INVOICE_COLUMNS},
+        [_LINE_VALUES(line) for line in view.lines],
+        [_NOTE_VALUES(note) for note in view.credit_notes],
         today,
     )
     return InvoiceRead.model_validate(data)
 
 
-def _values(row: object, names: Sequence[str]) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in names}
+_LINE_VALUES = attrgetter(*LINE_COLUMNS)
+_NOTE_VALUES = attrgetter(*NOTE_COLUMNS)
+_LINE_ITEMS = itemgetter(*LINE_COLUMNS)
 
 
 _JUST_ISSUED = {"amount_paid": 0, "status": "issued", "voided_on": None, "void_reason": None}
@@ -93,7 +96,7 @@ def issued_data(
     """:func:`to_read` of an invoice just issued (nothing paid, credited or voided), as
     JSON, from its plain column values: the bill run's ``invoice.issued`` events, built
     without reading back what it COPYed (tests/events check it equals the GET)."""
-    return read_data({**invoice, **_JUST_ISSUED}, lines, [], today)
+    return read_data({**invoice, **_JUST_ISSUED}, [_LINE_ITEMS(line) for line in lines], [], today)
 
 
 def etag(view: InvoiceView) -> str:

@@ -15,7 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.models import AuditRecord
 from app.charges.models import Charge
 from app.core.clock import FixedClock
+from app.core.pagination import Page
 from app.invoices.models import Invoice
+from app.invoices.schemas import InvoiceRead
 from tests.contracts.steps import at
 from tests.invoices.receivables_support import example_a_june, monthly_invoice, pay_ok
 from tests.support.databases import BoundDatabase
@@ -277,8 +279,10 @@ async def test_list_get_and_write_answers_show_one_read_model_r_inv_4(
     at(clock, date(2026, 8, 1))
     paid = await pay_ok(client, admin, invoice_id, "2026-08-01", 50_000)
     got = await client.get(f"/v1/invoices/{invoice_id}", headers=admin)
-    listed = (await client.get("/v1/invoices", headers=admin)).json()["items"]
-    (item,) = [i for i in listed if i["id"] == invoice_id]
+    page = (await client.get("/v1/invoices", headers=admin)).json()
+    # The list is serialised from plain values, not from the model: it is the model's JSON.
+    assert Page[InvoiceRead].model_validate(page).model_dump(mode="json") == page
+    (item,) = [i for i in page["items"] if i["id"] == invoice_id]
     assert got.json() == item == paid["invoice"]
     assert [line["item"] for line in item["lines"]] == [
         "basic",

@@ -12,15 +12,17 @@ process's cache. :func:`render` is pure: a record, the books and today.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date
 from typing import Any, Protocol
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.service import Principal
 from app.contracts.billing import service_timeline
 from app.contracts.models import Contract
-from app.contracts.repository import ContractRecord, ContractRecords
+from app.contracts.repository import ContractRecord, ContractRecords, record_of
 from app.contracts.schemas import (
     ContractRead,
     OnboardingRead,
@@ -28,7 +30,7 @@ from app.contracts.schemas import (
 from app.contracts.states import MILESTONES, PRE_SERVICE, Status, effective_status
 from app.core.database import Executor
 from app.core.errors import NotFound
-from app.core.pagination import Page, PageParams
+from app.core.pagination import PageParams
 from app.price_books.cache import price_books
 from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, term_on, warranty_end
 from app.pricing.liability import liability_cap
@@ -180,9 +182,9 @@ def render(record: ContractRecord, books: PriceBooks, today: date) -> ContractRe
     return ContractRead.model_validate(render_data(record, books, today))
 
 
-def etag(record: ContractRecord) -> str:
+def _etag(contract_id: str, version: int) -> str:
     """Changes with every recorded change (API.md: GET returns an ETag)."""
-    return f'"{record.id}.v{record.version}"'
+    return f'"{contract_id}.v{version}"'
 
 
 async def _books(session: Executor, record: ContractRecord) -> PriceBooks:
@@ -208,15 +210,50 @@ async def onboarding_view(session: AsyncSession, contract: Contract, today: date
     return OnboardingRead.model_validate(_onboarding(await _record_of(session, contract.id), today))
 
 
+class _Rendered:
+    """The last renders, by the statement row and the day they were made from.
+
+    :func:`render_data` is a pure function of the row (every column, the child rows' JSON
+    text, the price books' fingerprint) and the day, so a render made for the same row and
+    day is the same render: polling integrations read the same contracts over and over,
+    and rendering was most of a read's CPU (issue 11). Any change to the contract or its
+    history changes its row, a new price book version its fingerprint, midnight the day:
+    a cached render is never stale. Bounded (least recently used out); the renders are
+    shared, so they are never changed after they are made.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+
+    async def of(self, session: Executor, row: Row[Any], today: date) -> dict[str, Any]:
+        key = (*row, today)
+        data = self._entries.get(key)
+        if data is not None:
+            self._entries.move_to_end(key)
+            return data
+        record = record_of(row)
+        data = render_data(record, await _books(session, record), today)
+        self._entries[key] = data
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return data
+
+
+# A page of 50 renders is a few hundred kB at most: 4,096 of them stay in some tens of MB.
+_rendered = _Rendered(4096)
+
+
 async def read(
     session: Executor, contract_id: str, actor: Principal, today: date
-) -> tuple[ContractRecord, ContractRead]:
-    """One contract as GET shows it; 404 when it does not exist or the caller may not see
-    it (R-PTN-3)."""
-    record = await ContractRecords(session).get(contract_id)
-    if record is None or not actor.sees_customer(record.customer_id):
+) -> tuple[dict[str, Any], str]:
+    """One contract as GET shows it (:func:`render_data`'s values, shared: not to be
+    changed) and its ETag; 404 when it does not exist or the caller may not see it
+    (R-PTN-3)."""
+    row = await ContractRecords(session).get_row(contract_id)
+    if row is None or not actor.sees_customer(row.customer_id):
         raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
-    return record, render(record, await _books(session, record), today)
+    return await _rendered.of(session, row, today), _etag(row.id, row.version)
 
 
 async def page(
@@ -226,14 +263,13 @@ async def page(
     *,
     customer_id: str | None = None,
     status: str | None = None,
-) -> Page[ContractRead]:
-    """A page of contracts, newest first, in one statement whatever the page size;
-    validated once, as a page."""
-    records, cursor = await ContractRecords(session).page(
+) -> dict[str, Any]:
+    """A ``Page[ContractRead]`` as plain values (:func:`render_data`'s, shared: not to be
+    changed), newest first, in one statement whatever the page size."""
+    rows, cursor = await ContractRecords(session).page_rows(
         params, customer_id=customer_id, status=status
     )
-    items = []
-    if records:
-        books = await _books(session, records[0])
-        items = [render_data(r, books, today) for r in records]
-    return Page[ContractRead].model_validate({"items": items, "next_cursor": cursor})
+    return {
+        "items": [await _rendered.of(session, row, today) for row in rows],
+        "next_cursor": cursor,
+    }

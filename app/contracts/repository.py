@@ -5,7 +5,8 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select, text
+from pydantic_core import from_json
+from sqlalchemy import Row, Select, and_, bindparam, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.contracts.models import (
@@ -19,7 +20,7 @@ from app.contracts.models import (
 from app.contracts.states import Status
 from app.core.database import Executor, dialect_of
 from app.core.pagination import PageParams, paginate, paginate_rows
-from app.core.sql import json_rows
+from app.core.sql import json_rows, json_text
 from app.price_books.cache import Fingerprint, fingerprint_column
 
 # Any constant works: it names "the acceptance queue" among the database's advisory locks.
@@ -194,9 +195,13 @@ def _day(text: str | None) -> date | None:
     return None if text is None else date.fromisoformat(text)
 
 
-def _record(row: Any) -> ContractRecord:
+def record_of(row: Any) -> ContractRecord:
+    """The record of a row of the read statement (its JSON arrives as text)."""
     *columns, milestones, inspections, changes, options, books = row
     plain: dict[str, Any] = dict(zip(_COLUMNS, columns, strict=True))
+    plain["administrators"] = from_json(plain["administrators"])
+    milestones, inspections = from_json(milestones), from_json(inspections)
+    changes, options = from_json(changes), from_json(options)
     return ContractRecord(
         **plain,
         milestones_done={key: date.fromisoformat(done) for key, done in milestones},
@@ -218,16 +223,23 @@ def _record(row: Any) -> ContractRecord:
 @lru_cache(maxsize=4)
 def _record_select(dialect: str) -> Select[Any]:
     """Built once per dialect, of table columns (a Core statement: no ORM compile step),
-    so SQLAlchemy's compiled cache finds it at once."""
+    so SQLAlchemy's compiled cache finds it at once. JSON comes as text: a row is then
+    all plain hashable values, which the read model's cache is keyed by."""
     contracts = Contract.__table__.c
     milestones = OnboardingMilestone.__table__.c
     inspections = OnboardingInspection.__table__.c
     licences = LicenceChange.__table__.c
     options = ContractOption.__table__.c
     return select(
-        *(contracts[name] for name in _COLUMNS),
+        *(
+            json_text(contracts[name]).label(name) if name == "administrators" else contracts[name]
+            for name in _COLUMNS
+        ),
         json_rows(
-            dialect, [milestones.key, milestones.done_on], milestones.contract_id == contracts.id
+            dialect,
+            [milestones.key, milestones.done_on],
+            milestones.contract_id == contracts.id,
+            as_text=True,
         ),
         json_rows(
             dialect,
@@ -240,16 +252,19 @@ def _record_select(dialect: str) -> Select[Any]:
             ],
             inspections.contract_id == contracts.id,
             json_columns=[inspections.defects],
+            as_text=True,
         ),
         json_rows(
             dialect,
             [licences.effective_on, licences.license_ids],
             licences.contract_id == contracts.id,
+            as_text=True,
         ),
         json_rows(
             dialect,
             [options.option, options.starts_on, options.ends_on],
             options.contract_id == contracts.id,
+            as_text=True,
         ),
         fingerprint_column(dialect),
     )
@@ -261,31 +276,35 @@ def _one_record(dialect: str) -> Select[Any]:
 
 
 class ContractRecords:
-    """The read model's queries: plain column selects, one statement per read."""
+    """The read model's queries: plain column selects, one statement per read. The rows
+    are the statement's (see :func:`record_of`)."""
 
     def __init__(self, session: Executor) -> None:
         self.session = session
         self.dialect = dialect_of(session)
 
     async def get(self, contract_id: str) -> ContractRecord | None:
-        rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})
-        row = rows.first()
-        return None if row is None else _record(row)
+        row = await self.get_row(contract_id)
+        return None if row is None else record_of(row)
 
-    async def page(
+    async def get_row(self, contract_id: str) -> Row[Any] | None:
+        rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})
+        row: Row[Any] | None = rows.first()
+        return row
+
+    async def page_rows(
         self,
         params: PageParams,
         *,
         customer_id: str | None = None,
         status: str | None = None,
-    ) -> tuple[list[ContractRecord], str | None]:
+    ) -> tuple[list[Row[Any]], str | None]:
         contracts = Contract.__table__.c
         stmt = _record_select(self.dialect)
         if customer_id is not None:
             stmt = stmt.where(contracts.customer_id == customer_id)
         if status is not None:
             stmt = stmt.where(contracts.status == status)
-        rows, cursor = await paginate_rows(
+        return await paginate_rows(
             self.session, stmt, keys=[contracts.id], key_of=lambda r: [r[0]], params=params
         )
-        return [_record(row) for row in rows], cursor

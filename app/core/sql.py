@@ -8,9 +8,11 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     String,
+    Text,
     and_,
     any_,
     bindparam,
+    cast,
     func,
     literal_column,
     select,
@@ -49,21 +51,31 @@ def json_rows(
     where: ColumnElement[bool],
     *,
     json_columns: Sequence[ColumnElement[Any] | InstrumentedAttribute[Any]] = (),
+    as_text: bool = False,
 ) -> ScalarSelect[Any]:
     """A correlated subquery answering the rows ``where`` selects as one JSON array of
     arrays (``[]`` when there are none): a parent and its children in one statement.
 
     Dates arrive as ISO text; ``json_columns`` (already JSON) are nested as JSON, not as
     strings. The order of the rows is not guaranteed: sort them where they are read.
+    ``as_text``: the array's JSON text, undecoded (a row that stays hashable, to key a
+    cache by; the reader decodes it when it needs the values).
     """
     values: list[Any] = [c if c not in json_columns else _as_json(dialect, c) for c in columns]
     if dialect == "postgresql":
         aggregate: Any = func.coalesce(
             func.json_agg(func.json_build_array(*values)), literal_column("'[]'::json")
         )
+        if as_text:
+            aggregate = cast(aggregate, Text)
     else:
         aggregate = func.json_group_array(func.json_array(*values))
-    return select(type_coerce(aggregate, JSON)).where(where).scalar_subquery()
+    return select(type_coerce(aggregate, Text if as_text else JSON)).where(where).scalar_subquery()
+
+
+def json_text(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ColumnElement[str]:
+    """A JSON column's text, undecoded (see ``as_text`` above)."""
+    return cast(column, Text)
 
 
 def _as_json(dialect: str, column: Any) -> Any:

@@ -12,7 +12,6 @@ process's cache. :func:`render` is pure: a record, the books and today.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from datetime import date
 from typing import Any, Protocol
 
@@ -31,6 +30,7 @@ from app.contracts.states import MILESTONES, PRE_SERVICE, Status, effective_stat
 from app.core.database import Executor
 from app.core.errors import NotFound
 from app.core.pagination import PageParams
+from app.core.renders import Renders, page_json
 from app.price_books.cache import price_books
 from app.pricing.calendar import Month, notice_deadline, onboarding_deadline, term_on, warranty_end
 from app.pricing.liability import liability_cap
@@ -210,50 +210,30 @@ async def onboarding_view(session: AsyncSession, contract: Contract, today: date
     return OnboardingRead.model_validate(_onboarding(await _record_of(session, contract.id), today))
 
 
-class _Rendered:
-    """The last renders, by the statement row and the day they were made from.
+# Issue 11: the renders of the reads, as JSON, by row and day (app/core/renders.py):
+# render_data is a pure function of the row (the price books by its fingerprint) and the
+# day. A render is some kB: 4,096 of them stay in some tens of MB.
+_renders = Renders(4096)
 
-    :func:`render_data` is a pure function of the row (every column, the child rows' JSON
-    text, the price books' fingerprint) and the day, so a render made for the same row and
-    day is the same render: polling integrations read the same contracts over and over,
-    and rendering was most of a read's CPU (issue 11). Any change to the contract or its
-    history changes its row, a new price book version its fingerprint, midnight the day:
-    a cached render is never stale. Bounded (least recently used out); the renders are
-    shared, so they are never changed after they are made.
-    """
 
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
-
-    async def of(self, session: Executor, row: Row[Any], today: date) -> dict[str, Any]:
-        key = (*row, today)
-        data = self._entries.get(key)
-        if data is not None:
-            self._entries.move_to_end(key)
-            return data
+async def _render_json(session: Executor, row: Row[Any], today: date) -> bytes:
+    key = (*row, today)
+    kept = _renders.get(key)
+    if kept is None:
         record = record_of(row)
-        data = render_data(record, await _books(session, record), today)
-        self._entries[key] = data
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-        return data
-
-
-# A page of 50 renders is a few hundred kB at most: 4,096 of them stay in some tens of MB.
-_rendered = _Rendered(4096)
+        kept = _renders.put(key, render_data(record, await _books(session, record), today))
+    return kept
 
 
 async def read(
     session: Executor, contract_id: str, actor: Principal, today: date
-) -> tuple[dict[str, Any], str]:
-    """One contract as GET shows it (:func:`render_data`'s values, shared: not to be
-    changed) and its ETag; 404 when it does not exist or the caller may not see it
-    (R-PTN-3)."""
+) -> tuple[bytes, str]:
+    """One contract as GET shows it (``ContractRead``'s JSON) and its ETag; 404 when it
+    does not exist or the caller may not see it (R-PTN-3)."""
     row = await ContractRecords(session).get_row(contract_id)
     if row is None or not actor.sees_customer(row.customer_id):
         raise NotFound(f"No contract {contract_id}.", code="contract_not_found")
-    return await _rendered.of(session, row, today), _etag(row.id, row.version)
+    return await _render_json(session, row, today), _etag(row.id, row.version)
 
 
 async def page(
@@ -263,13 +243,10 @@ async def page(
     *,
     customer_id: str | None = None,
     status: str | None = None,
-) -> dict[str, Any]:
-    """A ``Page[ContractRead]`` as plain values (:func:`render_data`'s, shared: not to be
-    changed), newest first, in one statement whatever the page size."""
+) -> bytes:
+    """A ``Page[ContractRead]``'s JSON, newest first, in one statement whatever the page
+    size."""
     rows, cursor = await ContractRecords(session).page_rows(
         params, customer_id=customer_id, status=status
     )
-    return {
-        "items": [await _rendered.of(session, row, today) for row in rows],
-        "next_cursor": cursor,
-    }
+    return page_json([await _render_json(session, row, today) for row in rows], cursor)

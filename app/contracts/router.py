@@ -22,7 +22,7 @@ from app.contracts.schemas import (
 )
 from app.contracts.states import Status
 from app.core.database import ReadConnectionDep, SessionDep
-from app.core.http import ClockDep, data_response, json_response
+from app.core.http import ClockDep, json_response, json_text_response
 from app.core.lean import lean_get
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
@@ -84,7 +84,7 @@ async def list_contracts(
         customer_id=customer_id,
         status=status_.value if status_ else None,
     )
-    return data_response(contracts)
+    return json_text_response(contracts)
 
 
 @lean_get(
@@ -101,7 +101,7 @@ async def get_contract(
     """The contract as it stands today, with an `ETag` that changes with every recorded
     change."""
     contract, tag = await read_model.read(connection, contract_id, actor, clock.today())
-    return data_response(contract, headers={"ETag": tag})
+    return json_text_response(contract, headers={"ETag": tag})
 
 
 @router.get(

@@ -19,13 +19,15 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from pydantic_core import from_json
+from sqlalchemy import Row, Select, bindparam, select
 
 from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import Executor, dialect_of
 from app.core.errors import NotFound
 from app.core.pagination import PageParams, paginate_rows
+from app.core.renders import Renders, page_json
 from app.core.sql import json_rows
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
 from app.invoices.repository import InvoiceFilter
@@ -133,7 +135,8 @@ def etag(invoice_id: str, status: str, amount_paid: int, credit_notes: int) -> s
 @lru_cache(maxsize=4)
 def _select(dialect: str) -> Select[Any]:
     """Built once per dialect, of table columns (no ORM compile step): the invoice's
-    columns, then its lines and its credit notes as JSON arrays."""
+    columns, then its lines and its credit notes as JSON arrays, as text (a row of plain
+    hashable values: the list keeps its renders by row, app/core/renders.py)."""
     invoices = Invoice.__table__.c
     lines = InvoiceLine.__table__.c
     notes = CreditNote.__table__.c
@@ -143,8 +146,14 @@ def _select(dialect: str) -> Select[Any]:
             dialect,
             [lines.position, *(lines[name] for name in LINE_COLUMNS)],
             lines.invoice_id == invoices.id,
+            as_text=True,
         ),
-        json_rows(dialect, [notes[name] for name in NOTE_COLUMNS], notes.invoice_id == invoices.id),
+        json_rows(
+            dialect,
+            [notes[name] for name in NOTE_COLUMNS],
+            notes.invoice_id == invoices.id,
+            as_text=True,
+        ),
     )
 
 
@@ -179,9 +188,20 @@ _WIDTH = len(INVOICE_COLUMNS)
 
 def _data_of(row: Sequence[Any], today: date) -> dict[str, Any]:
     invoice = dict(zip(INVOICE_COLUMNS, row[:_WIDTH], strict=True))
-    lines = [line[1:] for line in sorted(row[_WIDTH])]  # by position, then without it
-    notes = sorted(row[_WIDTH + 1], key=lambda note: note[1])  # by number
+    # Lines by position (then without it), credit notes by number.
+    lines = [line[1:] for line in sorted(from_json(row[_WIDTH]))]
+    notes = sorted(from_json(row[_WIDTH + 1]), key=lambda note: note[1])
     return read_data(invoice, lines, notes, today)
+
+
+# Issue 11: a page's invoices as JSON, by row and day (read_data is a pure function of
+# both); an invoice is a couple of kB.
+_renders = Renders(4096)
+
+
+def _render_json(row: Row[Any], today: date) -> bytes:
+    key = (*row, today)
+    return _renders.get(key) or _renders.put(key, _data_of(row, today))
 
 
 async def read(
@@ -204,16 +224,16 @@ async def page(
     actor: Principal,
     today: date,
     params: PageParams,
-) -> dict[str, Any]:
-    """A ``Page[InvoiceRead]`` as JSON values, newest first, in one statement whatever the
-    page size; a portal key sees only its own customer's invoices (R-PTN-3)."""
+) -> bytes:
+    """A ``Page[InvoiceRead]``'s JSON, newest first, in one statement whatever the page
+    size; a portal key sees only its own customer's invoices (R-PTN-3)."""
     if actor.role is Role.PORTAL:
         if filters.customer_id not in (None, actor.customer_id):
-            return {"items": [], "next_cursor": None}
+            return page_json([], None)
         filters = replace(filters, customer_id=actor.customer_id)
     invoices = Invoice.__table__.c
     stmt = _filtered(_select(dialect_of(connection)), filters, today)
     rows, cursor = await paginate_rows(
         connection, stmt, keys=[invoices.id], key_of=lambda r: [r[0]], params=params
     )
-    return {"items": [_data_of(row, today) for row in rows], "next_cursor": cursor}
+    return page_json([_render_json(row, today) for row in rows], cursor)

@@ -13,7 +13,7 @@ from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import ReadConnectionDep, SessionDep
-from app.core.http import ClockDep, data_response, json_response
+from app.core.http import ClockDep, json_response, json_text_response
 from app.core.lean import lean_get
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
@@ -67,7 +67,8 @@ async def list_invoices(
     issue dates, total (tax included) and recipient name (issue 14 §5)."""
     status_value = status.value if status else None
     filters = InvoiceFilter(contract_id, customer_id, month, status_value, found)
-    return data_response(await read_model.page(connection, filters, actor, clock.today(), page))
+    page_json = await read_model.page(connection, filters, actor, clock.today(), page)
+    return json_text_response(page_json)
 
 
 @lean_get(

@@ -274,6 +274,8 @@ async def test_list_get_and_write_answers_show_one_read_model_r_inv_4(
     notes by number, and the ETag moves with each credit note and payment."""
     _, invoice_id = await example_a_june(client, admin, database, clock)
     first_tag = (await client.get(f"/v1/invoices/{invoice_id}", headers=admin)).headers["ETag"]
+    before = (await client.get("/v1/invoices", headers=admin)).json()["items"]  # kept renders
+    assert [i["amount_credited"] for i in before if i["id"] == invoice_id] == [0]
     small = {"description": "値引き", "amount": 1_000, "taxable": True}
     notes = [await credit_ok(client, admin, invoice_id, line) for line in (ONBOARDING, small)]
     at(clock, date(2026, 8, 1))

@@ -1,12 +1,13 @@
-"""Read models kept as their JSON, by what they were made from (issue 11).
+"""Read models (and quotes) kept as their JSON, by what they were made from (issue 11).
 
 A read model that is a pure function of one statement row and the day (a contract's, an
 invoice's) is the same JSON for the same row and day. Integrations poll the same
 resources over and over, and building and serialising the model was most of a read's
 CPU, so the reads keep the last renders, keyed by the whole row (every column, the child
 rows' JSON as text) and the day: any change to the resource or its children changes its
-row, and midnight the day, so a kept render is never stale. Bounded, least recently used
-out; per process.
+row, and midnight the day, so a kept render is never stale. A quote is kept the same
+way, by the price book version (never changed once stored) and the request's values.
+Bounded, least recently used out; per process.
 """
 
 from __future__ import annotations

@@ -89,12 +89,20 @@ class PriceBookCache:
         every process). ``session`` is a read-only one: only what it finds is kept for
         other requests, and a writer's own uncommitted version, which :meth:`current`
         sees, must never be (a rollback would leave quotes priced with it)."""
-        now = time.monotonic()
-        if max_age > 0 and self._latest is not None and now - self._latest[0] <= max_age:
-            return self._latest[1]
-        loaded = await self.current(session)
-        self._latest = (now, loaded)
+        loaded = self.checked_within(max_age)
+        if loaded is None:
+            now = time.monotonic()
+            loaded = await self.current(session)
+            self._latest = (now, loaded)
         return loaded
+
+    def checked_within(self, max_age: float) -> LoadedBooks | None:
+        """The committed books if a read-only session checked them at most ``max_age``
+        seconds ago (no query); else None."""
+        latest = self._latest
+        if max_age > 0 and latest is not None and time.monotonic() - latest[0] <= max_age:
+            return latest[1]
+        return None
 
     def clear(self) -> None:
         self._loaded.clear()

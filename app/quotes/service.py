@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.core.renders import Renders
 from app.price_books import service as price_books
+from app.price_books.service import StoredPriceBook
 from app.pricing.lines import LineGroup
 from app.pricing.quotes import quote
 from app.quotes.schemas import (
@@ -37,18 +39,37 @@ def _lines(group: LineGroup) -> QuoteLines:
     )
 
 
-async def make_quote(
-    session: AsyncSession, data: QuoteCreate, today: date, *, books_max_age: float = 0
-) -> QuoteRead:
-    """Price ``data`` with the version in effect on ``data.on`` (default ``today``).
+async def quote_json(
+    read_sessions: async_sessionmaker[AsyncSession],
+    data: QuoteCreate,
+    today: date,
+    *,
+    books_max_age: float = 0,
+) -> bytes:
+    """``QuoteRead``'s JSON for ``data``: the version in effect on ``data.on`` (default
+    ``today``) prices it.
 
     One version prices both the monthly items (the month of ``on``, R-CAT-4) and the
     one-time items (``on`` standing for the application's ``received_on``): new versions
     start on a month's first day, so the two are always the same version. The books may
-    be as checked ``books_max_age`` seconds ago (SCMS_PRICE_BOOK_CHECK_SECONDS).
+    be as checked ``books_max_age`` seconds ago (SCMS_PRICE_BOOK_CHECK_SECONDS). A quote
+    is a pure function of the version (which never changes once stored) and the request's
+    values, so the last ones are kept by both (issue 11: CRMs ask the same few questions).
     """
     on = data.on or today
-    stored = await price_books.book_in_effect(session, on, max_age=books_max_age)
+    stored = await price_books.book_for_quote(read_sessions, on, max_age=books_max_age)
+    options = data.options
+    key = (
+        *(stored.id, on, data.plan, data.license_ids, data.onboarding_kind),
+        *(options.soc, options.reserved_ip, options.ad_integration),
+    )
+    return _quotes.get(key) or _quotes.put(key, _priced(stored, data, on))
+
+
+_quotes = Renders(1024)
+
+
+def _priced(stored: StoredPriceBook, data: QuoteCreate, on: date) -> QuoteRead:
     result = quote(
         stored.book,
         data.plan.value,

@@ -12,6 +12,7 @@ from app.core.clock import FixedClock
 from app.core.settings import Settings
 from app.main import create_app
 from app.price_books.cache import price_books
+from app.quotes.schemas import QuoteRead
 from tests.conftest import KeyFactory
 from tests.price_books.factories import price_book_body
 from tests.support.databases import BoundDatabase
@@ -261,3 +262,26 @@ async def test_issue_11_a_quote_trusts_the_books_checked_within_the_bound(
         return int(response.json()["monthly"]["lines"][0]["unit_price"])
 
     assert (basic(before), basic(within), basic(after)) == (50_000, 50_000, 60_000)
+
+
+async def test_a_kept_quote_is_the_quote_of_its_version_and_values_r_cat_4(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    """Quotes are kept by the price book version and the request's values (issue 11): the
+    same question answers the same JSON, another option or a new version's month another
+    quote, and every answer is QuoteRead's own JSON."""
+    first = await _quote(client, admin, **(EXAMPLE_A | {"on": "2027-01-15"}))
+    assert await _quote(client, admin, **(EXAMPLE_A | {"on": "2027-01-15"})) == first
+    assert QuoteRead.model_validate(first).model_dump(mode="json") == first
+    with_soc = await _quote(
+        client, admin, **(EXAMPLE_A | {"on": "2027-01-15", "options": NO_OPTIONS | {"soc": True}})
+    )
+    assert with_soc["monthly"]["total"] > first["monthly"]["total"]
+    created = await client.post(
+        "/v1/price-books", json=price_book_body("2027-01-01", basic=60_000), headers=admin
+    )
+    assert created.status_code == 201
+    price_books.clear()  # as a new version is seen within SCMS_PRICE_BOOK_CHECK_SECONDS
+    repriced = await _quote(client, admin, **(EXAMPLE_A | {"on": "2027-01-15"}))
+    assert repriced["price_book"]["id"] == created.json()["id"]
+    assert repriced["monthly"]["total"] == first["monthly"]["total"] + 10_000

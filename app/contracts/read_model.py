@@ -7,7 +7,9 @@ A read is one statement (issue 11): the contract's columns with its milestones,
 inspections, licence changes and option periods, and the price books' fingerprint
 (:class:`app.contracts.repository.ContractRecords`), on a request's session or, for the
 GETs, on a Core connection without one; the price books themselves come from the
-process's cache. :func:`render` is pure: a record, the books and today.
+process's cache. :func:`render_data` is pure (a record, the books and today), so the GETs
+keep its JSON by the statement row and the day (app/core/renders.py) and answer it as it
+is; the write paths :func:`build` the validated model.
 """
 
 from __future__ import annotations

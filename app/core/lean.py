@@ -12,30 +12,47 @@ the route is built, into a flat plan, and runs only the plan:
   is sent, and sees the endpoint's exception, as under FastAPI;
 - the path, query and header parameters, validated by FastAPI's own function, so a bad
   value gets the same 422 (``RequestValidationError``), after the same dependencies ran
-  (a 403 wins over a 422), as on any other route (tests/core/test_lean_route.py).
+  (a 403 wins over a 422), as on any other route (tests/core/test_lean_route.py);
+- a JSON body (a quote's question), read and decoded as FastAPI's route does (a body that
+  is not JSON is a 422 before anything else runs) and validated by FastAPI's own
+  function after the dependencies, with the same errors.
 
-The route is declared as any other (:func:`lean_get`; its OpenAPI operation is
-FastAPI's), within limits checked when it is built: dependencies are async (FastAPI runs a
-plain ``def`` in a worker thread: a hop on every request), there is no body, cookie,
-``Response`` or background-task parameter, and the endpoint answers a ``Response``
-(``json_response``: the read model was validated when it was built). A route that needs
-more stays a plain ``APIRoute``.
+The route is declared as any other (:func:`lean_get`, :func:`lean_post`; its OpenAPI
+operation is FastAPI's), within limits checked when it is built: dependencies are async
+(FastAPI runs a plain ``def`` in a worker thread: a hop on every request), a body is one
+JSON parameter of the endpoint itself (no form, no file, none in a dependency), there is
+no cookie, ``Response`` or background-task parameter, and the endpoint answers a
+``Response`` (``json_response``: the read model was validated when it was built). A route
+that needs more stays a plain ``APIRoute``.
 """
 
 from __future__ import annotations
 
+import email.message
 import inspect
+import json
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from fastapi import routing as fastapi_routing
+from fastapi._body_limit import get_body_limit_error
+from fastapi._compat import ModelField
+from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import request_params_to_args
+from fastapi.dependencies.utils import (
+    _should_embed_body_fields,
+    request_body_to_args,
+    request_params_to_args,
+)
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import File as FileParam
+from fastapi.params import Form as FormParam
 from fastapi.routing import APIRoute
+from pydantic_core import PydanticUndefined
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -73,7 +90,7 @@ def _is_async(call: Callable[..., Any]) -> tuple[bool, bool]:
     return generator or inspect.iscoroutinefunction(target), generator
 
 
-def _plan(dependant: Dependant, *, where: str) -> _Plan:
+def _plan(dependant: Dependant, *, where: str, top: bool = False) -> _Plan:
     unsupported = [
         name
         for name in (
@@ -86,9 +103,10 @@ def _plan(dependant: Dependant, *, where: str) -> _Plan:
     ]
     if dependant.cookie_params:
         unsupported.append("cookies")
-    if dependant.body_params:
-        # FastAPI's reading of a body (content types, size limits, forms) stays its own.
-        unsupported.append("a body")
+    if dependant.body_params and not (top and _json_body_params(dependant)):
+        # One JSON body parameter of the endpoint is read as FastAPI reads it (_Body);
+        # forms, files and bodies in dependencies stay FastAPI's own.
+        unsupported.append("a body" if not top else "a body but one JSON parameter")
     if unsupported:
         raise TypeError(f"{where}: LeanRoute does not solve {', '.join(unsupported)}")
     steps: list[tuple[str | None, _Step]] = []
@@ -156,20 +174,81 @@ class LeanRoute(APIRoute):
         # first): the plan is made from the same one.
         dependant = _effective_dependant(self)
         where = f"{','.join(sorted(self.methods or ()))} {self.path}"
-        plan = _plan(dependant, where=where)
+        plan = _plan(dependant, where=where, top=True)
+        body = _Body.of(self, dependant)
         endpoint: Callable[..., Awaitable[Any]] = _call_of(dependant)
 
         async def handler(request: Request) -> Response:
             errors: list[Any] = []
+            # As FastAPI: the body is read (and a body that is not JSON refused) before
+            # any dependency runs, and validated after them.
+            received = await body.read(request) if body is not None else None
             kwargs = await _solve(plan, request, {}, errors)
+            if body is not None:
+                values, wrong = await request_body_to_args(body.fields, received, body.embed)
+                kwargs.update(values)
+                errors.extend(wrong)
             if errors:
-                raise RequestValidationError(errors)
+                raise RequestValidationError(errors, body=received)
             response = await endpoint(**kwargs)
             if not isinstance(response, Response):
                 raise TypeError(f"{where}: a LeanRoute's endpoint answers a Response")
             return response
 
         return handler
+
+
+def _json_body_params(dependant: Dependant) -> bool:
+    params = dependant.body_params
+    return len(params) == 1 and not isinstance(params[0].field_info, (FormParam, FileParam))
+
+
+@dataclass(frozen=True, slots=True)
+class _Body:
+    """An endpoint's JSON body parameter, read and decoded as FastAPI's route does."""
+
+    fields: list[ModelField]
+    embed: bool
+    strict_content_type: bool
+
+    @classmethod
+    def of(cls, route: APIRoute, dependant: Dependant) -> _Body | None:
+        if not dependant.body_params:
+            return None
+        strict = route.strict_content_type
+        if isinstance(strict, DefaultPlaceholder):
+            strict = strict.value
+        fields = list(dependant.body_params)
+        return cls(fields, _should_embed_body_fields(fields), bool(strict))
+
+    async def read(self, request: Request) -> Any:
+        try:
+            received = await request.body()
+        except Exception as exc:
+            # The body limit's own answer (413); anything else is FastAPI's 400.
+            if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(exc)):
+                raise error from exc
+            raise HTTPException(400, "There was an error parsing the body") from exc
+        if not received:
+            return PydanticUndefined
+        if not self._says_json(request.headers.get("content-type")):
+            return received
+        try:
+            return json.loads(received)
+        except json.JSONDecodeError as exc:
+            invalid: dict[str, Any] = {"type": "json_invalid", "loc": ("body", exc.pos)}
+            invalid |= {"msg": "JSON decode error", "input": {}, "ctx": {"error": exc.msg}}
+            raise RequestValidationError([invalid], body=exc.doc) from exc
+
+    def _says_json(self, content_type: str | None) -> bool:
+        if content_type is None:
+            return not self.strict_content_type
+        message = email.message.Message()
+        message["content-type"] = content_type
+        subtype = message.get_content_subtype()
+        return message.get_content_maintype() == "application" and (
+            subtype == "json" or subtype.endswith("+json")
+        )
 
 
 def _effective_dependant(route: APIRoute) -> Dependant:
@@ -187,10 +266,20 @@ Endpoint = TypeVar("Endpoint", bound=Callable[..., Awaitable[Response]])
 
 def lean_get(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
     """``@router.get(path, **options)``, the route being a :class:`LeanRoute`."""
+    return _declare(router, path, "GET", options)
 
+
+def lean_post(router: APIRouter, path: str, **options: Any) -> Callable[[Endpoint], Endpoint]:
+    """``@router.post(path, **options)``, the route being a :class:`LeanRoute`."""
+    return _declare(router, path, "POST", options)
+
+
+def _declare(
+    router: APIRouter, path: str, method: str, options: dict[str, Any]
+) -> Callable[[Endpoint], Endpoint]:
     def declare(endpoint: Endpoint) -> Endpoint:
         router.add_api_route(
-            path, endpoint, methods=["GET"], route_class_override=LeanRoute, **options
+            path, endpoint, methods=[method], route_class_override=LeanRoute, **options
         )
         return endpoint
 

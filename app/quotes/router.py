@@ -9,6 +9,7 @@ from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import get_database
 from app.core.http import ClockDep, json_text_response
+from app.core.lean import lean_post
 from app.core.openapi import documents
 from app.quotes import service
 from app.quotes.schemas import QuoteCreate, QuoteRead
@@ -18,7 +19,8 @@ router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 Quoter = Annotated[Principal, Depends(require(Role.OPERATOR, Role.CRM, Role.PORTAL))]
 
 
-@router.post(
+@lean_post(
+    router,
     "",
     response_model=QuoteRead,
     operation_id="quotes-create",

@@ -11,12 +11,21 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Path, Query, Request
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+)
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.responses import JSONResponse, Response
 
-from app.core.lean import LeanRoute, lean_get
+from app.core.lean import LeanRoute, lean_get, lean_post
 
 
 class Body(BaseModel):
@@ -70,10 +79,25 @@ def _app(route_class: type[APIRoute], events: list[str]) -> FastAPI:
         payload |= {"shared": [first, second], "thing": thing}
         return JSONResponse(payload)
 
+    @router.post("/{item_id}/notes")
+    async def note(
+        item_id: Annotated[str, Path(max_length=5)],
+        body: Body,
+        who: Annotated[str, Depends(role)],
+        thing: Annotated[str, Depends(resource)],
+    ) -> Response:
+        events.append("endpoint")
+        return JSONResponse({"id": item_id, "name": body.name, "who": who, "thing": thing})
+
     app = FastAPI()
     app.include_router(router)
     return app
 
+
+_JSON = {"content-type": "application/json"}
+_TEXT = {"content-type": "text/plain"}
+_MERGE_PATCH = {"content-type": "application/merge-patch+json"}
+_ADMIN = {"x-role": "admin"}
 
 CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/items/a1", {}),
@@ -85,6 +109,19 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("GET", "/items/boom", {}),
     ("GET", "/items/a1?limit=3&limit=4", {}),
     ("GET", "/items/a1?flag=", {"headers": {"x-role": "reader"}}),
+    # A JSON body: read before the dependencies run, validated after them.
+    ("POST", "/items/a1/notes", {"json": {"name": "x"}}),
+    ("POST", "/items/a1/notes", {"content": b'{"name": "x"', "headers": _JSON}),
+    ("POST", "/items/a1/notes", {"content": b"", "headers": _JSON}),
+    ("POST", "/items/a1/notes", {"json": {"name": 1}}),
+    ("POST", "/items/a1/notes", {"json": {}}),
+    ("POST", "/items/a1/notes", {"json": ["x"]}),
+    ("POST", "/items/a1/notes", {"content": b'{"name": "x"}', "headers": _TEXT}),
+    ("POST", "/items/a1/notes", {"content": b'{"name": "x"}'}),  # no content type
+    ("POST", "/items/a1/notes", {"content": b'{"name": "x"}', "headers": _MERGE_PATCH}),
+    ("POST", "/items/a1/notes", {"content": b"{nope", "headers": _JSON | _ADMIN}),
+    ("POST", "/items/a1/notes", {"json": {"name": 1}, "headers": _ADMIN}),  # 403 first
+    ("POST", "/items/toolong/notes", {"json": {"name": 1}}),  # both errors, in order
 ]
 
 
@@ -132,10 +169,19 @@ def test_issue_11_a_lean_route_refuses_what_it_would_solve_slowly_or_wrongly() -
         async def uses_response(response: Response) -> Response:
             return response
 
+    async def reads_a_body(body: Body) -> str:
+        return body.name
+
     with pytest.raises(TypeError, match="does not solve a body"):
 
-        @lean_get(router, "/body")
-        async def uses_a_body(body: Body) -> Response:
+        @lean_get(router, "/body-in-a-dependency")
+        async def uses_a_body(name: Annotated[str, Depends(reads_a_body)]) -> Response:
+            return Response()
+
+    with pytest.raises(TypeError, match="does not solve a body but one JSON parameter"):
+
+        @lean_post(router, "/two-bodies")
+        async def uses_two_bodies(first: Body, second: Body) -> Response:
             return Response()
 
 

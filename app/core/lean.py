@@ -24,6 +24,10 @@ JSON parameter of the endpoint itself (no form, no file, none in a dependency), 
 no cookie, ``Response`` or background-task parameter, and the endpoint answers a
 ``Response`` (``json_response``: the read model was validated when it was built). A route
 that needs more stays a plain ``APIRoute``.
+
+The body path calls FastAPI's own helpers, some of them private (``request_body_to_args``,
+``_should_embed_body_fields``, the body limit's error): FastAPI is pinned in
+constraints.txt, and the parity test fails if an upgrade changes what they answer.
 """
 
 from __future__ import annotations
@@ -224,21 +228,21 @@ class _Body:
     async def read(self, request: Request) -> Any:
         try:
             received = await request.body()
-        except Exception as exc:
-            # The body limit's own answer (413); anything else is FastAPI's 400.
-            if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(exc)):
-                raise error from exc
-            raise HTTPException(400, "There was an error parsing the body") from exc
-        if not received:
-            return PydanticUndefined
-        if not self._says_json(request.headers.get("content-type")):
-            return received
-        try:
+            if not received:
+                return PydanticUndefined
+            if not self._says_json(request.headers.get("content-type")):
+                return received
             return json.loads(received)
         except json.JSONDecodeError as exc:
             invalid: dict[str, Any] = {"type": "json_invalid", "loc": ("body", exc.pos)}
             invalid |= {"msg": "JSON decode error", "input": {}, "ctx": {"error": exc.msg}}
             raise RequestValidationError([invalid], body=exc.doc) from exc
+        except Exception as exc:
+            # The body limit's own answer (413); anything else (a body nested too deep to
+            # decode, a client gone) is FastAPI's 400, never a 500.
+            if MAX_BODY_SIZE_SCOPE_KEY in request.scope and (error := get_body_limit_error(exc)):
+                raise error from exc
+            raise HTTPException(400, "There was an error parsing the body") from exc
 
     def _says_json(self, content_type: str | None) -> bool:
         if content_type is None:

@@ -285,3 +285,15 @@ async def test_a_kept_quote_is_the_quote_of_its_version_and_values_r_cat_4(
     repriced = await _quote(client, admin, **(EXAMPLE_A | {"on": "2027-01-15"}))
     assert repriced["price_book"]["id"] == created.json()["id"]
     assert repriced["monthly"]["total"] == first["monthly"]["total"] + 10_000
+
+
+async def test_a_body_nested_too_deep_to_decode_is_a_422_problem_not_a_500(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post(
+        "/v1/quotes", content=deep, headers=admin | {"content-type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["type"] for e in response.json()["errors"]] == ["json_invalid"]

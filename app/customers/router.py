@@ -8,7 +8,8 @@ from app.auth.dependencies import require
 from app.auth.roles import Role
 from app.auth.service import Principal
 from app.core.database import SessionDep
-from app.core.http import ClockDep
+from app.core.http import ClockDep, json_response
+from app.core.lean import lean_post
 from app.core.openapi import documents
 from app.core.pagination import Page, PageParamsDep
 from app.customers import service
@@ -27,21 +28,27 @@ def _read(customer: Customer, response: Response) -> CustomerRead:
     return CustomerRead.model_validate(customer)
 
 
-@router.post(
+@lean_post(
+    router,
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=CustomerRead,
     operation_id="customers-create",
     summary="Register a customer",
     openapi_extra=documents(409, etag=True, location=True),
 )
 async def create_customer(
-    data: CustomerCreate, session: SessionDep, clock: ClockDep, actor: Writer, response: Response
-) -> CustomerRead:
+    data: CustomerCreate, session: SessionDep, clock: ClockDep, actor: Writer
+) -> Response:
     """`external_ref`, the CRM's id, is unique: one already taken is a 409. Answers with
     the customer's `Location` and its `ETag`."""
     customer = await service.create_customer(session, data, actor, clock)
-    response.headers["Location"] = f"/v1/customers/{customer.id}"
-    return _read(customer, response)
+    # A LeanRoute (issue 11): FastAPI's dependency walk, body path and second validation
+    # of the answer were a third of a create's CPU.
+    headers = {"Location": f"/v1/customers/{customer.id}", "ETag": service.etag(customer)}
+    return json_response(
+        CustomerRead.model_validate(customer), status_code=status.HTTP_201_CREATED, headers=headers
+    )
 
 
 @router.get("", operation_id="customers-list", summary="List customers")

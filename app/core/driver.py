@@ -73,8 +73,8 @@ def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
     arguments: list[tuple[str, Any]] = []
     for name in compiled.positiontup:
         bind = compiled.binds[name]
-        if bind.expanding:
-            return None
+        if bind.expanding or bind.callable is not None:
+            return None  # a list to expand, a value to compute at each execution
         arguments.append((name, _MISSING if bind.required else bind.effective_value))
     keys = [column.keyname for column in compiled._result_columns]
     row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]

@@ -102,7 +102,10 @@ async def test_what_sqlalchemy_would_convert_goes_through_sqlalchemy(
             Contract.__table__.c.id.in_(bindparam("ids", expanding=True))
         )
     )
+    computed = DriverSelect(select(bindparam("at", callable_=lambda: "now").label("at")))
     async with database.read_connection() as connection:
+        assert computed._for(connection) is None
+        assert (await computed.first(connection, {})) == ("now",)
         assert converted._for(connection) is None
         assert (await converted.first(connection, {})) == ({"a": 1},)
         assert expanding._for(connection) is None

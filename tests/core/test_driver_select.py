@@ -7,19 +7,20 @@ case takes, and that a connection the database dropped is thrown away."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import JSON, bindparam, event, literal, select, text
+from sqlalchemy import JSON, bindparam, event, func, literal, select, text, type_coerce
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from app.contracts.models import Contract
 from app.contracts.repository import _one_record
 from app.core.clock import FixedClock
 from app.core.driver import DriverSelect
+from app.core.models import UtcDateTime
 from tests.contracts.steps import at
 from tests.support.databases import BoundDatabase
 from tests.support.factories import EXAMPLE_B, activate, apply, create_customer, post_ok
@@ -69,7 +70,7 @@ async def test_the_contract_read_gives_sqlalchemys_row_on_either_path(
         assert await select_.first(connection, {"contract_id": "ctr_none"}) is None
 
 
-async def test_fixed_parameters_and_many_rows(database: BoundDatabase) -> None:
+async def test_fixed_parameters_and_many_rows(database: BoundDatabase, db_kind: str) -> None:
     contracts = Contract.__table__.c
     statement = (
         select(contracts.id, literal("x").label("fixed"))
@@ -78,6 +79,8 @@ async def test_fixed_parameters_and_many_rows(database: BoundDatabase) -> None:
     )
     select_ = DriverSelect(statement)
     async with database.read_connection() as connection:
+        # A fixed value and a required one: the driver runs it on PostgreSQL.
+        assert (select_._for(connection) is not None) is (db_kind == "postgres")
         rows = await select_.all(connection, {"after": ""})
         assert [tuple(r) for r in rows] == await _through_sqlalchemy(
             connection, select_, {"after": ""}
@@ -157,3 +160,23 @@ async def test_a_connection_the_database_dropped_is_thrown_away(database_url: st
             assert await select_.first(connection, {"contract_id": "ctr_none"}) is None
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.usefixtures("postgres")
+async def test_instants_read_back_in_utc_whatever_the_sessions_time_zone(
+    database: BoundDatabase, clock: FixedClock
+) -> None:
+    """UtcDateTime converts nothing on asyncpg (which is what lets the contract read run
+    on the driver): asyncpg gives timestamptz as UTC even when the session's TimeZone is
+    Tokyo, through SQLAlchemy and through the driver alike."""
+    async with database.read_connection() as connection:
+        await connection.execute(text("SET LOCAL TIME ZONE 'Asia/Tokyo'"))
+        instant = (await connection.execute(select(literal(clock.now(), UtcDateTime)))).scalar()
+        assert instant == clock.now()
+        assert instant.utcoffset() == timedelta(0)
+        select_ = DriverSelect(select(type_coerce(func.now(), UtcDateTime).label("at")))
+        assert select_._for(connection) is not None
+        row = await select_.first(connection, {})
+        assert row is not None
+        assert row.at.utcoffset() == timedelta(0)

@@ -11,11 +11,6 @@ class CustomerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, customer: Customer) -> Customer:
-        self.session.add(customer)
-        await self.session.flush()
-        return customer
-
     async def get(self, customer_id: str, *, for_update: bool = False) -> Customer | None:
         stmt = select(Customer).where(Customer.id == customer_id)
         if for_update:

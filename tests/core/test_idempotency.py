@@ -16,6 +16,7 @@ from app.core.clock import FixedClock
 from app.core.idempotency import IdempotencyKey
 from app.customers import service as customers
 from app.customers.models import Customer
+from app.customers.schemas import CustomerRead
 from tests.conftest import KeyFactory
 from tests.support.databases import BoundDatabase
 from tests.support.factories import customer_body
@@ -123,7 +124,7 @@ async def test_while_the_first_is_processing_the_answer_is_409_with_retry_after(
     real = customers.create_customer
     inside, release = asyncio.Event(), asyncio.Event()
 
-    async def slow(*args: Any, **kwargs: Any) -> Customer:
+    async def slow(*args: Any, **kwargs: Any) -> CustomerRead:
         inside.set()
         await release.wait()
         return await real(*args, **kwargs)
@@ -207,7 +208,7 @@ async def test_nothing_is_written_for_a_key_before_its_answer(
     real = customers.create_customer
     seen: list[int] = []
 
-    async def looking(db: AsyncSession, *args: Any, **kwargs: Any) -> Customer:
+    async def looking(db: AsyncSession, *args: Any, **kwargs: Any) -> CustomerRead:
         seen.append(int(await db.scalar(select(func.count()).select_from(IdempotencyKey)) or 0))
         return await real(db, *args, **kwargs)
 
@@ -241,7 +242,7 @@ async def test_a_5xx_is_not_kept_so_a_retry_runs_again(
 ) -> None:
     real = customers.create_customer
 
-    async def broken(*args: Any, **kwargs: Any) -> Customer:
+    async def broken(*args: Any, **kwargs: Any) -> CustomerRead:
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(customers, "create_customer", broken)

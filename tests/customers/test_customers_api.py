@@ -7,11 +7,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.audit.models import AuditRecord
+from app.audit.service import snapshot
 from app.core.clock import TOKYO
+from app.customers.models import Customer
 from tests.conftest import KeyFactory
 from tests.contracts.steps import key_id
 from tests.support.factories import create_customer, customer_body
@@ -59,13 +61,19 @@ async def test_create_answers_201_with_location_etag_and_the_customer(
     assert fetched.headers["etag"] == response.headers["etag"]
 
 
+@pytest.mark.parametrize("external_ref", [None, "CRM-AUD"], ids=["written-at-commit", "savepoint"])
 async def test_create_leaves_an_audit_record_with_no_before_and_the_customer_after(
-    client: httpx.AsyncClient, admin: dict[str, str], session: AsyncSession
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    session: AsyncSession,
+    external_ref: str | None,
 ) -> None:
-    """R-PTN-2: who, what, when, before and after."""
+    """R-PTN-2: who, what, when, before and after. A create without an external_ref
+    writes its row with the commit's other rows, one with it inside a SAVEPOINT: the
+    entry records the customer as stored, column for column, either way."""
     response = await client.post(
         "/v1/customers",
-        json=customer_body(external_ref="CRM-AUD"),
+        json=customer_body(external_ref=external_ref),
         headers={**admin, "X-Request-ID": "req-audit-1"},
     )
     assert response.status_code == 201
@@ -75,11 +83,42 @@ async def test_create_leaves_an_audit_record_with_no_before_and_the_customer_aft
     assert record.action == "customers.create"
     assert record.actor_key_id == await key_id(session, admin)
     assert record.before is None
-    assert record.after is not None
-    assert record.after["id"] == created["id"]
-    assert record.after["name"] == created["name"]
-    assert record.after["external_ref"] == "CRM-AUD"
+    stored = await session.get(Customer, created["id"])
+    assert stored is not None
+    assert record.after == snapshot(stored)
+    assert record.after["external_ref"] == external_ref
     assert record.after["version"] == 1
+    assert record.customer_id == created["id"]
+
+
+async def test_a_create_without_external_ref_writes_its_row_audit_and_event_in_one_statement(
+    client: httpx.AsyncClient, admin: dict[str, str], engine: AsyncEngine, db_kind: str
+) -> None:
+    """Issue 11: the customer's row is no round trip of its own. On PostgreSQL it is one
+    statement with the operation log's entry, the outbox event and the chain head's new
+    hash; the only other statement of the create is the head's reservation."""
+    if db_kind != "postgres":
+        pytest.skip("one combined statement is PostgreSQL's (SQLite has no round trip)")
+    seen: list[str] = []
+
+    def _seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            seen.append(" ".join(statement.split()))
+
+    await create_customer(client, admin)  # the key verified, caches warm
+    event.listen(engine.sync_engine, "before_cursor_execute", _seen)
+    try:
+        created = await create_customer(client, admin)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", _seen)
+    writes = [s for s in seen if "INSERT INTO customers" in s]
+    assert len(writes) == 1, seen
+    assert "INSERT INTO audit_records" in writes[0]
+    assert "INSERT INTO events" in writes[0]
+    assert len(seen) == 2, seen
+    assert seen[0].startswith("UPDATE audit_chain_head"), seen
+    fetched = await _get(client, created["id"], admin)
+    assert fetched.json() == created
 
 
 async def test_a_duplicate_external_ref_is_409_naming_the_existing_customer(

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.events.support import Headers, latest_is_get, only, stored, total
 from tests.support.databases import BoundDatabase
 from tests.support.factories import create_customer, customer_body
 
 
+@pytest.mark.parametrize("external_ref", [None, "crm-1"])
 async def test_a_new_customer_is_recorded_as_its_get_reads(
-    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase
+    client: httpx.AsyncClient, admin: Headers, database: BoundDatabase, external_ref: str | None
 ) -> None:
-    customer = await create_customer(client, admin, external_ref="crm-1")
+    customer = await create_customer(client, admin, external_ref=external_ref)
     path = f"/v1/customers/{customer['id']}"
     event = await latest_is_get(client, database, admin, type="customer.created", path=path)
     assert event.data == customer

@@ -97,7 +97,11 @@ def hash_of(entry: Any) -> str:
     )
 
 
-def defer(session: Session, entry: AuditRecord) -> None:
+# An entry's row as a mapping of its columns (app/audit/service.py builds it).
+Entry = dict[str, Any]
+
+
+def defer(session: Session, entry: Entry) -> None:
     """Keep ``entry`` to be linked and inserted when ``session`` commits."""
     if session.in_nested_transaction():
         # A rolled-back SAVEPOINT would not take a deferred entry with it.
@@ -131,16 +135,16 @@ def link_on_commit(session: Session) -> None:
     in order; the entries and the head's new hash are written with the commit's other
     rows (app/core/commit_writes.py). (Sync: SQLAlchemy runs the hook inside the async
     session's greenlet, where execute() is allowed.)"""
-    pending: list[AuditRecord] = session.info.pop(PENDING, [])
+    pending: list[Entry] = session.info.pop(PENDING, [])
     if not pending:
         return
     head = session.execute(_RESERVE, {"reserved": len(pending)}).one()
     seq, prev_hash = int(head[0]) - len(pending), str(head[1])
     for entry in pending:
         seq += 1
-        entry.seq, entry.prev_hash = seq, prev_hash
-        entry.hash = prev_hash = hash_of(entry)
-        insert_at_commit(session, _ENTRIES, {c.key: getattr(entry, c.key) for c in _ENTRIES.c})
+        entry["seq"], entry["prev_hash"] = seq, prev_hash
+        entry["hash"] = prev_hash = entry_hash(**entry)
+        insert_at_commit(session, _ENTRIES, entry)
     execute_at_commit(session, _MOVE_HEAD, {"head_last_hash": prev_hash})
 
 

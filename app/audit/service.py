@@ -16,7 +16,6 @@ from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import chain
-from app.audit.models import AuditRecord
 from app.core.clock import Clock
 from app.core.ids import new_id
 
@@ -69,20 +68,22 @@ async def record(
     after: Mapping[str, Any] | None,
     request_id: str | None = None,
     customer_id: str | None = None,
-) -> AuditRecord:
+) -> chain.Entry:
     """Append an entry to the log; it is linked into the hash chain and inserted when the
-    session commits (app/audit/chain.py), so record it outside any SAVEPOINT."""
-    entry = AuditRecord(
-        id=new_id("aud"),
-        occurred_at=clock.now(),
-        actor_key_id=actor_key_id,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        customer_id=customer_id or customer_of(resource_type, resource_id, before, after),
-        before=plain(before) if before is not None else None,
-        after=plain(after) if after is not None else None,
-        request_id=request_id,
-    )
+    session commits (app/audit/chain.py), so record it outside any SAVEPOINT. The entry
+    is its row's values (``seq``, ``prev_hash`` and ``hash`` are added by the link): an
+    ORM object would only be turned back into them (issue 11)."""
+    entry: chain.Entry = {
+        "id": new_id("aud"),
+        "occurred_at": clock.now(),
+        "actor_key_id": actor_key_id,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "customer_id": customer_id or customer_of(resource_type, resource_id, before, after),
+        "before": plain(before) if before is not None else None,
+        "after": plain(after) if after is not None else None,
+        "request_id": request_id,
+    }
     chain.defer(session.sync_session, entry)
     return entry

@@ -239,6 +239,6 @@ async def test_an_entry_without_a_stored_customer_names_none(
             after={"effective_from": "2026-12-01"},
         )
         await writer.commit()
-    assert entry.customer_id is None
+    assert entry["customer_id"] is None
     raw = await session.execute(text("SELECT customer_id FROM audit_records"))
     assert raw.scalars().all() == [None]

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, func, insert, literal, select
+from sqlalchemy import Engine, Table, bindparam, event, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Select
@@ -107,7 +107,7 @@ def _write_on_commit(session: Session) -> None:
         return
     rows = sum(len(table_rows) for table_rows in writes.rows.values())
     postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres and 1 < rows + len(writes.templates) <= _MOST_IN_ONE:
+    if postgres and rows + len(writes.templates) <= _MOST_IN_ONE:
         _write_in_one(session, writes)
         return
     for table, table_rows in writes.rows.items():
@@ -157,7 +157,44 @@ def _combined(shape: _Shape) -> Select[Any]:
     return statement
 
 
+# Marks a session whose transaction has a connection (Session.info): something of it
+# reached the database, so its commit is a COMMIT.
+_CONNECTED = "commit_writes.connected"
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+@event.listens_for(Session, "after_begin")
+def _note_connected(session: Session, _transaction: SessionTransaction, _connection: Any) -> None:
+    session.info[_CONNECTED] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_connected(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_CONNECTED, None)
+
+
+def reached_database(session: Session) -> bool:
+    """Whether the session's transaction has a connection (a statement, a lock taken)."""
+    return bool(session.info.get(_CONNECTED))
+
+
+def _alone(session: Session, templates: tuple[Template, ...]) -> bool:
+    """Whether the one statement is all the transaction writes: the session connects on its
+    own (it joins no caller's connection and transaction), nothing of it has reached the
+    database, no ORM change waits to be flushed (it would follow this hook), and no template
+    may refuse the commit (a refusal is raised after the statement)."""
+    if reached_database(session) or not isinstance(session.get_bind(), Engine):
+        return False
+    if session.new or session.dirty or session.deleted:
+        return False
+    return all(template.must_change is None for template in templates)
+
+
 def _write_in_one(session: Session, writes: _Writes) -> None:
+    """The writes in one statement. When they are the whole transaction, that statement
+    runs on its own in autocommit: a statement is atomic, and BEGIN and COMMIT would be
+    two more round trips (a customer create's writes are one statement in all)."""
     tables = tuple((table, len(rows)) for table, rows in writes.rows.items())
     templates = tuple(template for template, _ in writes.templates)
     params: dict[str, Any] = {}
@@ -169,7 +206,12 @@ def _write_in_one(session: Session, writes: _Writes) -> None:
     for _, values in writes.templates:
         params.update(values)
     counted = [t for t in templates if t.must_change is not None]
-    changed = session.execute(_combined((tables, templates)), params).one()
+    statement = _combined((tables, templates))
+    if _alone(session, templates):
+        connection = session.connection(execution_options=_AUTOCOMMIT)
+        changed = connection.execute(statement, params).one()
+    else:  # (the session's execute, which flushes the pending ORM changes first)
+        changed = session.execute(statement, params).one()
     for value, template in zip(changed, counted, strict=False):
         if not value:
             raise CommitRefused(template.must_change or "")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
 
+from app.core.commit_writes import reached_database
 from app.core.outage import mark_disconnects
 from app.core.settings import Settings
 
@@ -243,6 +244,16 @@ class Database:
         async with self.engine.connect() as connection:
             yield await connection.execution_options(isolation_level="AUTOCOMMIT")
 
+    def commit_turn(self, session: AsyncSession) -> AbstractAsyncContextManager[None]:
+        """A turn (:class:`FairTurns`) for the commit of a session that has not reached
+        the database yet: the commit is then its one checkout (a customer create's one
+        statement, app/core/commit_writes.py), taken in arrival order as the reads take
+        theirs. A session that holds its connection already needs no turn (and must not
+        wait for one while it holds it)."""
+        if self._turns is None or reached_database(session.sync_session):
+            return nullcontext()
+        return self._turns.turn()
+
     @asynccontextmanager
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A read's Core connection: read-only as the read sessions are (no transaction on
@@ -276,15 +287,19 @@ class OwnedUnitOfWork(Protocol):
 
 @asynccontextmanager
 async def _unit_of_work(
-    maker: async_sessionmaker[AsyncSession], owner: OwnedUnitOfWork | None = None
+    maker: async_sessionmaker[AsyncSession],
+    owner: OwnedUnitOfWork | None = None,
+    database: Database | None = None,
 ) -> AsyncIterator[AsyncSession]:
-    """Commit on success, roll back on any error; with an ``owner``, leave a successful
+    """Commit on success (in a turn of ``database``'s when the commit is the session's
+    first use of it), roll back on any error; with an ``owner``, leave a successful
     session uncommitted and open for the owner to commit."""
     session = owner.session(maker) if owner is not None else maker()
     try:
         yield session
         if owner is None:
-            await session.commit()
+            async with database.commit_turn(session) if database else nullcontext():
+                await session.commit()
     except BaseException:
         await session.rollback()
         raise
@@ -303,13 +318,14 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         return
     owner = request.scope.get("state", {}).get(UNIT_OF_WORK)
-    async with _unit_of_work(database.sessionmaker, owner) as session:
+    async with _unit_of_work(database.sessionmaker, owner, database) as session:
         yield session
 
 
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The session of a GET that writes (a document fixed on its first read)."""
-    async with _unit_of_work(get_database(request).sessionmaker) as session:
+    database = get_database(request)
+    async with _unit_of_work(database.sessionmaker, database=database) as session:
         yield session
 
 

@@ -5,24 +5,37 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import Table, delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit import log
+from app.audit import chain, log
 from app.audit import service as audit
 from app.audit.chain import GENESIS_HASH
 from app.audit.models import AuditChainHead, AuditRecord
 from app.core.clock import FixedClock
+from app.core.commit_writes import insert_at_commit
 from app.core.database import Database, create_engine
 from app.core.migrations import upgrade
-from tests.support.databases import BoundDatabase, fresh_database
+from app.events.models import Event
+from tests.support.databases import BoundDatabase, fresh_database, own_postgres
+
+_EVENTS = cast(Table, Event.__table__)
 
 
-async def _record_one(session: AsyncSession, clock: FixedClock, customer: str, n: int = 0) -> None:
+async def _record_one(
+    session: AsyncSession,
+    clock: FixedClock,
+    customer: str,
+    n: int = 0,
+    after: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> None:
     await audit.record(
         session,
         clock=clock,
@@ -31,7 +44,8 @@ async def _record_one(session: AsyncSession, clock: FixedClock, customer: str, n
         resource_type="customer",
         resource_id=customer,
         before={"n": n},
-        after={"n": n + 1, "名前": "株式会社テスト"},
+        after={"n": n + 1, "名前": "株式会社テスト"} if after is None else after,
+        request_id=request_id,
     )
 
 
@@ -154,6 +168,83 @@ async def test_r_ptn_2_concurrent_writers_never_fork_the_chain(
             assert result.last_seq == 24
         finally:
             await engine.dispose()
+
+
+def _postgres_only(db_kind: str) -> None:
+    if db_kind != "postgres":
+        pytest.skip("PostgreSQL links a transaction's one entry itself")
+
+
+async def test_r_ptn_2_lone_entries_linked_by_postgresql_never_fork_the_chain(
+    db_kind: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Issue 11: a transaction's one entry is linked by PostgreSQL inside the commit's
+    statement (the head locked, moved and hashed there). Sixteen such commits at once,
+    among transactions of three entries linked by Python, take the head in turn: seqs
+    1..N without gaps, every hash its entry's and every prev_hash its predecessor's."""
+    _postgres_only(db_kind)
+    async with own_postgres(tmp_path, pool_size=16) as database:
+        for _ in range(3):
+            await asyncio.gather(
+                *(_write(database, clock, 1, customer=f"cus_lone_{i}") for i in range(12)),
+                *(_write(database, clock, 3, customer=f"cus_three_{i}") for i in range(4)),
+            )
+        result = await log.verify(database)
+        assert result.ok, result
+        assert result.checked == result.last_seq == 3 * (12 + 4 * 3)
+
+
+async def test_r_ptn_2_the_database_hashes_an_entry_as_python_does(
+    db_kind: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Whatever the text holds (quotes, backslashes, line breaks, U+2028, characters
+    beyond the BMP, keys out of order), the hash PostgreSQL computes is hash_of's."""
+    tricky = {"z": 'a "quoted" \\ back\nslash', "a": "\u2028 😀 株式会社", "m": [1, None, True]}
+    _postgres_only(db_kind)
+    async with own_postgres(tmp_path) as database:
+        async with database.sessionmaker() as session:
+            await _record_one(session, clock, "cus_tricky", after=tricky, request_id='req-"1"')
+            await session.commit()
+        async with database.sessionmaker() as session:
+            (entry,) = await _entries(session)
+        assert entry.after == tricky
+        assert (entry.seq, entry.prev_hash) == (1, GENESIS_HASH)
+        assert entry.hash == chain.hash_of(entry)
+        assert (await log.verify(database)).ok
+
+
+async def test_r_ptn_2_without_a_chain_head_a_lone_entry_refuses_its_whole_commit(
+    db_kind: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """No head to move would insert no entry: the statement is refused instead (the
+    entry's seq NOT NULL), and the change written beside the entry with it."""
+    _postgres_only(db_kind)
+    async with own_postgres(tmp_path) as database:
+        async with database.engine.begin() as connection:
+            await connection.execute(delete(AuditChainHead))
+        async with database.sessionmaker() as session:
+            await _record_one(session, clock, "cus_a")
+            insert_at_commit(session, _EVENTS, _event_row())
+            with pytest.raises(IntegrityError):
+                await session.commit()
+            await session.rollback()
+        async with database.sessionmaker() as session:
+            assert await _entries(session) == []
+            assert await session.scalar(select(func.count()).select_from(Event)) == 0
+
+
+def _event_row() -> dict[str, object]:
+    return {
+        "id": "evt_1",
+        "type": "customer.updated",
+        "occurred_at": datetime(2026, 6, 15, tzinfo=UTC),
+        "customer_id": None,
+        "resource_type": "customer",
+        "resource_id": "cus_a",
+        "data": {},
+        "request_id": None,
+        "dispatched_at": None,
+    }
 
 
 async def test_r_ptn_2_an_open_transaction_does_not_hold_the_chain_for_other_writers(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -98,5 +99,47 @@ async def test_issue_11_a_database_takes_turns_for_its_read_connections(tmp_path
     try:
         assert await asyncio.gather(*(reader() for _ in range(10))) == [1] * 10
         assert peak == 2
+    finally:
+        await database.dispose()
+
+
+async def test_issue_11_a_commit_that_is_a_sessions_first_checkout_takes_a_turn(
+    tmp_path: Path,
+) -> None:
+    """A session that has not reached the database (a customer create, written whole at
+    commit) checks out at its commit: it queues for a turn behind the readers before it,
+    instead of racing them in the pool's queue. A session holding its connection already
+    takes none (it would wait for a turn while holding a connection)."""
+    engine = create_async_engine(
+        f"sqlite+aiosqlite:///{tmp_path / 'turns.db'}", pool_size=1, max_overflow=0
+    )
+    database = Database(engine)
+    order: list[str] = []
+    reading = asyncio.Event()
+    release = asyncio.Event()
+
+    async def reader() -> None:
+        async with database.read_connection():
+            reading.set()
+            await release.wait()
+            order.append("read")
+
+    async def commit() -> None:
+        async with database.sessionmaker() as session, database.commit_turn(session):
+            order.append("commit")
+            await session.commit()
+
+    try:
+        read = asyncio.create_task(reader())
+        await reading.wait()
+        committed = asyncio.create_task(commit())
+        await asyncio.sleep(0.05)
+        assert order == []  # the commit waits for the reader's turn
+        release.set()
+        await asyncio.gather(read, committed)
+        assert order == ["read", "commit"]
+        async with database.sessionmaker() as session:
+            await session.execute(text("SELECT 1"))
+            assert isinstance(database.commit_turn(session), nullcontext)
     finally:
         await database.dispose()

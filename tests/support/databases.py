@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import AsyncIterator
@@ -14,7 +15,8 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, async_sessionmaker
 
-from app.core.database import Database, ReadOnlySession
+from app.core.database import Database, ReadOnlySession, create_engine
+from app.core.migrations import upgrade
 
 # The server to test on, and the database to connect to there: each run creates and drops
 # its own database through it, so the maintenance database every cluster has is the default
@@ -104,6 +106,19 @@ async def fresh_database(kind: str, directory: Path) -> AsyncIterator[str]:
         await admin.close()
 
 
+@asynccontextmanager
+async def own_postgres(directory: Path, pool_size: int = 5) -> AsyncIterator[Database]:
+    """A migrated PostgreSQL database of the test's own whose sessions connect themselves,
+    as the API's do (the ``database`` fixture's join the test's outer transaction)."""
+    async with fresh_database("postgres", directory) as url:
+        await asyncio.to_thread(upgrade, url)
+        database = Database(create_engine(url, pool_size=pool_size))
+        try:
+            yield database
+        finally:
+            await database.dispose()
+
+
 class BoundDatabase(Database):
     """A Database whose sessions all join one outer transaction that the test rolls back.
 
@@ -114,6 +129,7 @@ class BoundDatabase(Database):
     def __init__(self, engine: AsyncEngine, connection: AsyncConnection) -> None:
         self.engine = engine
         self.connection = connection
+        self._turns = None  # one connection, the test's: nothing to take turns for
         self.sessionmaker = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )

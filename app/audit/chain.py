@@ -11,9 +11,8 @@ not for the rest of the request (or for a whole batch of the daily roll). On Pos
 a transaction's one entry (a request's) is linked by the database inside the commit's
 one statement, which holds the head for that statement alone when it is the whole
 transaction (autocommit: app/core/commit_writes.py). ``seq`` is therefore the order in
-which the entries' transactions committed. A purge moves the
-anchor (the newest purged entry's seq and hash) so that the chain still verifies from
-the first kept entry.
+which the entries' transactions committed. A purge moves the anchor (the newest purged
+entry's seq and hash) so that the chain still verifies from the first kept entry.
 """
 
 from __future__ import annotations

@@ -274,6 +274,22 @@ async def test_r_ptn_2_an_open_transaction_does_not_hold_the_chain_for_other_wri
             await engine.dispose()
 
 
+async def test_r_ptn_2_a_lone_entry_among_more_rows_than_one_statement_takes_is_linked(
+    database: BoundDatabase, clock: FixedClock, session: AsyncSession
+) -> None:
+    """A commit of more rows than one statement holds (a batch's events) writes them an
+    executemany per table; its one entry's link is then a statement of its own."""
+    async with database.sessionmaker() as writer:
+        await _record_one(writer, clock, "cus_batch")
+        for n in range(20):
+            insert_at_commit(writer, _EVENTS, _event_row() | {"id": f"evt_{n:02d}"})
+        await writer.commit()
+    entries = await _entries(session)
+    assert [(e.seq, e.prev_hash) for e in entries] == [(1, GENESIS_HASH)]
+    assert (await log.verify(database)).ok
+    assert await session.scalar(select(func.count()).select_from(Event)) == 20
+
+
 async def test_r_ptn_2_a_rolled_back_transaction_leaves_no_entry_and_no_gap(
     database: BoundDatabase, clock: FixedClock, session: AsyncSession
 ) -> None:

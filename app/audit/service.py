@@ -71,8 +71,10 @@ async def record(
 ) -> chain.Entry:
     """Append an entry to the log; it is linked into the hash chain and inserted when the
     session commits (app/audit/chain.py), so record it outside any SAVEPOINT. The entry
-    is its row's values (``seq``, ``prev_hash`` and ``hash`` are added by the link): an
-    ORM object would only be turned back into them (issue 11)."""
+    is its row's values (an ORM object would only be turned back into them: issue 11).
+    Its ``seq``, ``prev_hash`` and ``hash`` are the link's: the log holds them, and the
+    mapping only when Python linked it (on PostgreSQL a lone entry is linked by the
+    database)."""
     entry: chain.Entry = {
         "id": new_id("aud"),
         "occurred_at": clock.now(),

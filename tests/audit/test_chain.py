@@ -179,9 +179,10 @@ async def test_r_ptn_2_lone_entries_linked_by_postgresql_never_fork_the_chain(
     db_kind: str, tmp_path: Path, clock: FixedClock
 ) -> None:
     """Issue 11: a transaction's one entry is linked by PostgreSQL inside the commit's
-    statement (the head locked, moved and hashed there). Sixteen such commits at once,
-    among transactions of three entries linked by Python, take the head in turn: seqs
-    1..N without gaps, every hash its entry's and every prev_hash its predecessor's."""
+    statement (the head locked, moved and hashed there). Twelve such commits at once,
+    beside four transactions of three entries linked by Python, three rounds, take the
+    head in turn: seqs 1..N without gaps, every hash its entry's and every prev_hash its
+    predecessor's."""
     _postgres_only(db_kind)
     async with own_postgres(tmp_path, pool_size=16) as database:
         for _ in range(3):
@@ -217,7 +218,7 @@ async def test_r_ptn_2_without_a_chain_head_a_lone_entry_refuses_its_whole_commi
     db_kind: str, tmp_path: Path, clock: FixedClock
 ) -> None:
     """No head to move would insert no entry: the statement is refused instead (the
-    entry's seq NOT NULL), and the change written beside the entry with it."""
+    entry's seq is NOT NULL), and with it the change written beside the entry."""
     _postgres_only(db_kind)
     async with own_postgres(tmp_path) as database:
         async with database.engine.begin() as connection:

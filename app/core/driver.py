@@ -20,24 +20,35 @@ dialect and, where that is exact, hands the SQL and its parameters to asyncpg:
 
 Rows are named tuples in the statement's column order: the same values, and the same
 attribute and tuple access, as SQLAlchemy's rows.
+
+:func:`run_alone` does the same for a write that is a whole transaction by itself (a
+customer create's one statement, app/core/commit_writes.py): SQLAlchemy's execution of
+that statement, with its forty-odd parameters, was a seventh of a create's CPU. Its values
+are converted by SQLAlchemy's own bind processors (JSON to text, instants to UTC), so the
+driver receives what SQLAlchemy would send; an error reaches the caller as SQLAlchemy
+would have raised it (an ``IntegrityError``, ...), so the two ways cannot be told apart.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import namedtuple
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 import asyncpg
 from sqlalchemy import Select
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.util import await_
 
-from app.core.database import Executor
 from app.core.outage import connection_gone
+
+if TYPE_CHECKING:  # (the database module writes through this one: app/core/commit_writes.py)
+    from app.core.database import Executor
 
 # The engine events a statement run on the driver would not be told to.
 _STATEMENT_EVENTS = (
@@ -49,42 +60,58 @@ _STATEMENT_EVENTS = (
 _MISSING = object()
 
 
+Convert = Callable[[Any], Any]
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     """The statement as the driver takes it."""
 
     sql: str
-    arguments: tuple[tuple[str, Any], ...]  # (parameter name, its fixed value or _MISSING)
+    # (parameter name, its fixed value or _MISSING, SQLAlchemy's bind processor or None)
+    arguments: tuple[tuple[str, Any, Convert | None], ...]
     row: type[tuple[Any, ...]]
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
-        return [params[name] if fixed is _MISSING else fixed for name, fixed in self.arguments]
+        values = []
+        for name, fixed, convert in self.arguments:
+            value = params[name] if fixed is _MISSING else fixed
+            # (None too: a JSON column's None is JSON's null for SQLAlchemy, not SQL's NULL)
+            values.append(value if convert is None else convert(value))
+        return values
 
 
-def _compile(statement: Select[Any], dialect: Dialect) -> _Compiled | None:
-    """The SQL and parameter order for asyncpg, or None when SQLAlchemy would convert a
-    value on the way (then it must run the statement)."""
+def _compile(statement: Select[Any], dialect: Dialect, *, convert: bool) -> _Compiled | None:
+    """The SQL and parameter order for asyncpg, or None when the driver cannot run it as
+    SQLAlchemy would (then SQLAlchemy must): a result value SQLAlchemy would convert, or a
+    parameter value, unless ``convert`` (the parameters then go through SQLAlchemy's own
+    bind processors)."""
     compiled = statement.compile(dialect=dialect)
-    if compiled.positiontup is None or compiled._bind_processors:
+    processors = compiled._bind_processors
+    if compiled.positiontup is None or (processors and not convert):
         return None
     for column in compiled._result_columns:
         if column.type._cached_result_processor(dialect, None) is not None:
             return None
-    arguments: list[tuple[str, Any]] = []
+    arguments: list[tuple[str, Any, Convert | None]] = []
     for name in compiled.positiontup:
         bind = compiled.binds[name]
         if bind.expanding or bind.callable is not None:
             return None  # a list to expand, a value to compute at each execution
-        arguments.append((name, _MISSING if bind.required else bind.effective_value))
+        convert_it = processors.get(name)
+        if convert_it is not None and not callable(convert_it):
+            return None  # a tuple's value, converted member by member
+        fixed = _MISSING if bind.required else bind.effective_value
+        arguments.append((name, fixed, convert_it))
     keys = [column.keyname for column in compiled._result_columns]
     row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
     return _Compiled(compiled.string, tuple(arguments), row)
 
 
-def _observed(connection: Connection) -> bool:
-    if connection.engine.echo:
+def _observed(target: Connection | Engine) -> bool:
+    if target.engine.echo:
         return True
-    dispatch = connection.dispatch
+    dispatch = target.dispatch
     return any(getattr(dispatch, name) for name in _STATEMENT_EVENTS)
 
 
@@ -106,7 +133,7 @@ class DriverSelect:
             return None
         dialect = sync.dialect
         if dialect not in self._compiled:
-            self._compiled[dialect] = _compile(self.statement, dialect)
+            self._compiled[dialect] = _compile(self.statement, dialect, convert=False)
         compiled = self._compiled[dialect]
         if compiled is None:
             return None
@@ -147,10 +174,84 @@ async def _discard_if_gone(connection: AsyncConnection, driver: Any, exc: BaseEx
     close) and invalidated, so the pool opens a new one instead of handing it out. So is
     one whose client side failed (asyncpg's interface errors: a closed connection, a
     protocol caught mid-message by the server's goodbye): its state is not known."""
-    client_side = isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError)
-    if not (client_side or connection_gone(exc)):
+    if not _gone(exc):
         return
     with contextlib.suppress(Exception):
         driver.terminate()
     with contextlib.suppress(Exception):
         await connection.invalidate(exc if isinstance(exc, Exception) else None)
+
+
+def _gone(exc: BaseException) -> bool:
+    client_side = isinstance(exc, asyncpg.InterfaceError | asyncpg.InternalClientError)
+    return client_side or connection_gone(exc)
+
+
+# The writes' statements as the driver takes them, per dialect (an engine's).
+_ALONE: WeakKeyDictionary[Dialect, dict[Select[Any], _Compiled | None]] = WeakKeyDictionary()
+
+
+def _alone_form(engine: Engine, statement: Select[Any]) -> _Compiled | None:
+    if engine.dialect.driver != "asyncpg" or _observed(engine):
+        return None
+    forms = _ALONE.setdefault(engine.dialect, {})
+    if statement not in forms:
+        forms[statement] = _compile(statement, engine.dialect, convert=True)
+    return forms[statement]
+
+
+def runs_alone_on_driver(engine: Engine, statement: Select[Any]) -> bool:
+    """Whether :func:`run_alone` may run ``statement`` (else SQLAlchemy must)."""
+    return _alone_form(engine, statement) is not None
+
+
+def run_alone(engine: Engine, statement: Select[Any], params: Mapping[str, Any]) -> Any:
+    """The first row of ``statement`` (one of :func:`runs_alone_on_driver`), run by asyncpg
+    on a pooled connection taken for it alone, outside any transaction: the statement is
+    its own (autocommit). Sync: called in SQLAlchemy's greenlet (a commit hook). A
+    connection that failed mid-way (gone, or interrupted) is cut and invalidated."""
+    compiled = _alone_form(engine, statement)
+    assert compiled is not None, "runs_alone_on_driver() said no"
+    values = compiled.values(params)
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    assert driver is not None
+    try:
+        return await_(driver.fetchrow(compiled.sql, *values))
+    except BaseException as exc:
+        raised = _as_sqlalchemy_raises(exc, pooled.dbapi_connection, compiled, values, engine)
+        if not isinstance(exc, Exception) or _gone(exc):
+            with contextlib.suppress(Exception):
+                driver.terminate()
+            pooled.invalidate(exc if isinstance(exc, Exception) else None)
+        if raised is exc:
+            raise
+        raise raised from exc
+    finally:
+        pooled.close()
+
+
+def _as_sqlalchemy_raises(
+    exc: BaseException, adapted: Any, compiled: _Compiled, values: list[Any], engine: Engine
+) -> BaseException:
+    """The error as SQLAlchemy raises it for its own statements: the driver's error
+    translated by SQLAlchemy's adapter (``_handle_exception``) into the DBAPI's, then
+    wrapped (an ``IntegrityError`` for a unique violation, ...). Anything the adapter
+    does not translate (a timeout, a cancellation) stays as it is, as it would there."""
+    dbapi = engine.dialect.loaded_dbapi
+    if not isinstance(exc, Exception) or adapted is None:
+        return exc
+    try:
+        adapted._handle_exception(exc)
+    except dbapi.Error as translated:
+        return sa_exc.DBAPIError.instance(
+            compiled.sql,
+            values,
+            translated,
+            dbapi.Error,
+            connection_invalidated=_gone(exc),
+            dialect=engine.dialect,
+        )
+    except Exception as other:
+        return other
+    return exc

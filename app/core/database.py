@@ -295,17 +295,25 @@ async def _unit_of_work(
     first use of it), roll back on any error; with an ``owner``, leave a successful
     session uncommitted and open for the owner to commit."""
     session = owner.session(maker) if owner is not None else maker()
+    closed = False
     try:
         yield session
         if owner is None:
             async with database.commit_turn(session) if database else nullcontext():
-                await session.commit()
+                # One hop into SQLAlchemy's greenlet for both, not one each (issue 11).
+                await session.run_sync(_commit_and_close)
+            closed = True
     except BaseException:
         await session.rollback()
         raise
     finally:
-        if owner is None:
+        if owner is None and not closed:
             await session.close()
+
+
+def _commit_and_close(session: Session) -> None:
+    session.commit()
+    session.close()
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -27,10 +27,13 @@ def _next_value() -> int:
         return candidate
 
 
+# Two symbols for each 10 bits, and where each pair starts: the 26 symbols of a 128-bit
+# value in 13 look-ups, most significant first (a symbol at a time was a loop of 26 in
+# Python, and a request makes three ids: issue 11).
+_PAIRS = tuple(high + low for high in _ALPHABET for low in _ALPHABET)
+_SHIFTS = tuple(range(120, -10, -10))
+
+
 def new_id(prefix: str) -> str:
     value = _next_value()
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(chars))}"
+    return f"{prefix}_{''.join([_PAIRS[value >> shift & 1023] for shift in _SHIFTS])}"

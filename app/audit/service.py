@@ -19,8 +19,12 @@ from app.audit import chain
 from app.core.clock import Clock
 from app.core.ids import new_id
 
+_AS_THEY_ARE = frozenset({str, int, bool, float, type(None)})
+
 
 def plain(value: Any) -> Any:
+    if type(value) in _AS_THEY_ARE:  # most values of a snapshot: no test of each kind
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, date | datetime):

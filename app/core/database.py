@@ -204,20 +204,35 @@ class FairTurns:
             semaphore = self._by_loop[loop] = asyncio.Semaphore(self.size)
         return semaphore
 
-    @asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
-        semaphore = self._semaphore()
+    def turn(self) -> AbstractAsyncContextManager[None]:
+        return _Turn(self)
+
+
+class _Turn:
+    """One turn of :class:`FairTurns` (a class: see :class:`_UnitOfWork`)."""
+
+    __slots__ = ("semaphore", "turns")
+
+    def __init__(self, turns: FairTurns) -> None:
+        self.turns = turns
+        self.semaphore = turns._semaphore()
+
+    async def __aenter__(self) -> None:
+        semaphore = self.semaphore
+        if not semaphore.locked():
+            await semaphore.acquire()  # free: no wait to bound (and no timer to arm)
+            return
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.turns.timeout):
                 await semaphore.acquire()
         except TimeoutError as exc:
+            size, timeout = self.turns.size, self.turns.timeout
             raise sa_exc.TimeoutError(
-                f"no connection of the pool's {self.size} free within {self.timeout} s"
+                f"no connection of the pool's {size} free within {timeout} s"
             ) from exc
-        try:
-            yield
-        finally:
-            semaphore.release()
+
+    async def __aexit__(self, *_: object) -> None:
+        self.semaphore.release()
 
 
 class Database:
@@ -285,30 +300,48 @@ class OwnedUnitOfWork(Protocol):
     def session(self, maker: async_sessionmaker[AsyncSession]) -> AsyncSession: ...
 
 
-@asynccontextmanager
-async def _unit_of_work(
-    maker: async_sessionmaker[AsyncSession],
-    owner: OwnedUnitOfWork | None = None,
-    database: Database | None = None,
-) -> AsyncIterator[AsyncSession]:
+class _UnitOfWork:
     """Commit on success (in a turn of ``database``'s when the commit is the session's
     first use of it), roll back on any error; with an ``owner``, leave a successful
-    session uncommitted and open for the owner to commit."""
-    session = owner.session(maker) if owner is not None else maker()
-    closed = False
-    try:
-        yield session
-        if owner is None:
-            async with database.commit_turn(session) if database else nullcontext():
-                # One hop into SQLAlchemy's greenlet for both, not one each (issue 11).
-                await session.run_sync(_commit_and_close)
-            closed = True
-    except BaseException:
-        await session.rollback()
-        raise
-    finally:
-        if owner is None and not closed:
-            await session.close()
+    session uncommitted and open for the owner to commit. (A class, not a generator in
+    ``asynccontextmanager``: every request enters one, and a layer of contextlib's
+    machinery cost more than what it does: issue 11.)"""
+
+    __slots__ = ("database", "owner", "session")
+
+    def __init__(
+        self,
+        maker: async_sessionmaker[AsyncSession],
+        owner: OwnedUnitOfWork | None = None,
+        database: Database | None = None,
+    ) -> None:
+        self.owner, self.database = owner, database
+        self.session = owner.session(maker) if owner is not None else maker()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self.session
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            await self._roll_back()
+            return  # (the error goes on)
+        if self.owner is not None:
+            return
+        turn = self.database.commit_turn(self.session) if self.database else nullcontext()
+        try:
+            async with turn:
+                # One hop into SQLAlchemy's greenlet for both, not one each.
+                await self.session.run_sync(_commit_and_close)
+        except BaseException:
+            await self._roll_back()
+            raise
+
+    async def _roll_back(self) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            if self.owner is None:
+                await self.session.close()
 
 
 def _commit_and_close(session: Session) -> None:
@@ -322,25 +355,25 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     an idempotent write's belongs to the idempotency middleware."""
     database = get_database(request)
     if request.method in READ_METHODS:
-        async with _unit_of_work(database.read_sessionmaker) as session:
+        async with _UnitOfWork(database.read_sessionmaker) as session:
             yield session
         return
     owner = request.scope.get("state", {}).get(UNIT_OF_WORK)
-    async with _unit_of_work(database.sessionmaker, owner, database) as session:
+    async with _UnitOfWork(database.sessionmaker, owner, database) as session:
         yield session
 
 
 async def get_write_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The session of a GET that writes (a document fixed on its first read)."""
     database = get_database(request)
-    async with _unit_of_work(database.sessionmaker, database=database) as session:
+    async with _UnitOfWork(database.sessionmaker, database=database) as session:
         yield session
 
 
 async def get_read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The read-only session of a POST that only reads (a quote: a question put in a
     body, no change): no transaction on PostgreSQL, no write lock on SQLite."""
-    async with _unit_of_work(get_database(request).read_sessionmaker) as session:
+    async with _UnitOfWork(get_database(request).read_sessionmaker) as session:
         yield session
 
 

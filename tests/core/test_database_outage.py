@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 from app.api_keys.schemas import ApiKeyCreate
 from app.api_keys.service import create_key
+from app.audit import log as audit_log
 from app.auth.roles import Role
 from app.core.clock import FixedClock
 from app.core.database import Database, engine_from_settings
@@ -36,7 +37,7 @@ from app.invoices import billing_runs
 from app.main import create_app
 from app.worker.runner import Worker
 from tests.support.databases import fresh_database
-from tests.support.factories import apply, create_customer
+from tests.support.factories import apply, create_customer, customer_body
 from tests.support.pg_cluster import PgCluster
 from tests.support.tcp_proxy import TcpProxy
 
@@ -191,6 +192,36 @@ async def test_issue_9_s7_a_read_run_on_the_driver_in_a_partition_costs_the_time
         assert time.monotonic() - started < PARTITION_BOUND
     await outage.proxy.up()
     await _until_ok(outage, path)
+
+
+@pytest.mark.postgres_only
+async def test_issue_9_s7_a_create_written_on_the_driver_in_a_partition_costs_the_timeout(
+    outage: Outage,
+) -> None:
+    """A plain customer create is one statement run on asyncpg itself (app/core/driver.py
+    ``run_alone``): in a partition it ends at the statement timeout with the 503, the
+    connection caught mid-statement is thrown away, and creates work again once the
+    partition heals, with the operation log intact."""
+    await create_customer(outage.client, outage.admin)  # the key verified, the pool warm
+    invalidated: list[BaseException | None] = []
+    pool = outage.database.engine.sync_engine.pool
+    event.listen(pool, "invalidate", lambda _conn, _record, exc: invalidated.append(exc))
+
+    await outage.proxy.partition()
+    started = time.monotonic()
+    response = await asyncio.wait_for(
+        outage.client.post("/v1/customers", headers=outage.admin, json=customer_body()),
+        PARTITION_BOUND * 3,
+    )
+    _assert_unavailable(response)
+    assert time.monotonic() - started < PARTITION_BOUND
+    assert invalidated, "the connection caught mid-statement was pooled again"
+
+    await outage.proxy.up()
+    await _until_ok(outage, "/v1/api-keys")
+    for _ in range(4):  # every pooled connection writes again
+        await create_customer(outage.client, outage.admin)
+    assert (await audit_log.verify(outage.database)).ok
 
 
 @pytest.mark.postgres_only
